@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "access-review": ("connectguard.cli.access_review", "access_review", "Export user -> profile -> permission rows."),
     "permissions": ("connectguard.cli.collect", "permissions", "Print the read-only IAM policy the collector needs."),
     "demo": ("connectguard.cli.demo", "demo", "Collect and audit a simulated, mis-configured contact center."),
-    "simulator": ("connectguard.cli.demo", "simulator", "Serve a simulated Connect estate on loopback."),
+    "simulator": ("connectguard.cli.simulator", "simulator", "Serve a simulated Connect estate on loopback."),
     "schema": ("connectguard.cli.collect", "schema", "Print the JSON Schema of the snapshot format."),
     "guardrails": ("connectguard.cli.guardrails", "guardrails", "Verify, plan and apply deletion-guardrail SCPs."),
     "fix": ("connectguard.cli.fix", "fix", "Write or apply remediation for logging, alarms and retention."),
