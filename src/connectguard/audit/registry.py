@@ -153,7 +153,8 @@ def _load_builtin_checks() -> None:
 
 def all_checks() -> list[RegisteredCheck]:
     _load_builtin_checks()
-    return sorted(_REGISTRY.values(), key=lambda c: (c.meta.practice.value, c.meta.id))
+    order = {p: i for i, p in enumerate(Practice)}
+    return sorted(_REGISTRY.values(), key=lambda c: (order[c.meta.practice], c.meta.id))
 
 
 def select_checks(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[RegisteredCheck]:
