@@ -82,6 +82,21 @@ class AuditConfig(_Section):
         "are found from phone numbers).",
     )
     suppressions: str | None = Field(None, description="YAML file of accepted risks (see docs/suppressions.md).")
+    screening_lambda_patterns: list[str] = Field(
+        default_factory=lambda: ["*screen*", "*fraud*", "connectguard*"],
+        description="Lambda function-name patterns (case-insensitive wildcards) that identify a caller-screening "
+        "Lambda in flows.",
+    )
+    screening_decision_keys: list[str] = Field(
+        default_factory=lambda: ["decision"],
+        description="Keys of the screening Lambda's result ($.External.<key>) a flow must branch on.",
+    )
+    alarm_metrics: list[str] = Field(
+        default_factory=lambda: ["ContactFlowErrors", "ContactFlowFatalErrors", "ThrottledCalls",
+                                 "CallsBreachingConcurrencyQuota", "MisconfiguredPhoneNumbers",
+                                 "CallRecordingUploadError", "ConcurrentCallsPercentage"],
+        description="AWS/Connect metrics that must each have a CloudWatch alarm with an action, per instance.",
+    )
     chat_source: list[str] = Field(default_factory=list, description="Chat front-end source paths to scan.")
     chat_url: str | None = Field(None, description="Chat page URL whose Content-Security-Policy is evaluated.")
     chat_regions: list[str] = Field(default_factory=list, description="Regions the chat page connects to.")
@@ -101,6 +116,17 @@ class FraudConfig(_Section):
     default_country: str = Field("US", description="Country for numbers in national format.")
 
 
+class FixConfig(_Section):
+    sns_topic_name: str = Field("connectguard-connect-alarms",
+                                description="SNS topic `connectguard fix` creates for the alarms it adds.")
+    alarm_email: str | None = Field(None, description="E-mail address subscribed to that topic (optional).")
+    log_destination_arn: str | None = Field(
+        None, description="Where flow logs are streamed for long-term storage: a Firehose delivery stream, Kinesis "
+        "stream or CloudWatch Logs destination ARN (subscription filter target). Unset: no filter is generated.")
+    log_destination_role_arn: str | None = Field(
+        None, description="IAM role CloudWatch Logs assumes to write to a Firehose or Kinesis destination.")
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,6 +134,7 @@ class Config(BaseModel):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     detect: DetectConfig = Field(default_factory=DetectConfig)
     fraud: FraudConfig = Field(default_factory=FraudConfig)
+    fix: FixConfig = Field(default_factory=FixConfig)
     source: str | None = Field(None, exclude=True, description="Where this configuration was read from.")
 
 
