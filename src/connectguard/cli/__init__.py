@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "detect": ("connectguard.cli.detect", "detect", "Run Connect detection rules over CloudTrail logs."),
     "fraud": ("connectguard.cli.fraud", "fraud", "Administer the caller-screening deny list and Lambda."),
     "chat": ("connectguard.cli.chat", "chat", "Scan chat front ends for DOM-XSS; evaluate or generate a CSP."),
+    "deploy-role": ("connectguard.cli.deploy", "deploy_role", "Write the StackSet template of the read-only audit role."),
+    "deploy-schedule": ("connectguard.cli.deploy", "deploy_schedule", "Write the scheduled-audit job template."),
     "saml": ("connectguard.cli.saml", "saml", "Inspect SAML responses for evidence of MFA."),
 }
 
