@@ -429,6 +429,9 @@ class KmsKey(_Model):
     manager: str | None = None  # AWS | CUSTOMER
     state: str | None = None
     rotation_enabled: bool | None = None
+    # How storage configs, trails, log groups, buckets or streams referred to this key (alias, ARN or id),
+    # so a check can find the key a reference points at.
+    referenced_as: list[str] = Field(default_factory=list)
 
 
 class StreamEncryption(_Model):

@@ -1,0 +1,101 @@
+"""``connectguard collect``, ``connectguard permissions`` and ``connectguard schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from connectguard.cli.common import config_option, output_option, stderr_is_terminal, write_output
+from connectguard.conventions import ExitCode, InputError
+
+
+@click.command("collect")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Snapshot file to write (mode 0600; a .gz name is gzip-compressed).")
+@click.option("--region", "regions", multiple=True, help="Region to collect (repeatable; default: the session's).")
+@click.option("--instance-id", "instance_ids", multiple=True, help="Only this instance id or ARN (repeatable).")
+@click.option("--max-rps", type=click.FloatRange(min=0, min_open=True),
+              help="Requests per second per API operation (default: collect.max_rps = 1.0, half of Connect's quota).")
+@click.option("--org-role", help="Role ARN to assume for reading the organization's SCP chain.")
+@config_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], max_rps: float | None,
+            org_role: str | None, config_path: Path | None, quiet: bool) -> int:
+    """Collect a read-only snapshot of an account's Connect estate.
+
+    Uses the standard AWS credential and endpoint chain (AWS_PROFILE, AWS_REGION,
+    AWS_ENDPOINT_URL, ...). Exit status 0 when everything was read, 3 when some calls
+    failed (each failure is recorded in the snapshot against what it hid).
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from connectguard.collect.caller import AwsReader
+    from connectguard.collect.progress import progress_display
+    from connectguard.collect.runner import CollectOptions, NoRegionError, collect_snapshot
+    from connectguard.config import load_config
+    from connectguard.inventory.io import save_snapshot
+
+    config = load_config(config_path)
+    options = CollectOptions.from_config(config.collect, regions=regions, instance_ids=instance_ids,
+                                         max_rps=max_rps, org_role=org_role)
+    try:
+        session = boto3.Session()
+    except BotoCoreError as exc:  # e.g. AWS_PROFILE names a profile that does not exist
+        raise InputError(str(exc), "AWS configuration") from None
+    if not (options.regions or session.region_name):
+        raise InputError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION", "--region")
+    reader = AwsReader(session, max_rps=options.max_rps, max_attempts=options.max_attempts,
+                       concurrency=options.concurrency)
+    with progress_display(reader, enabled=stderr_is_terminal() and not quiet) as display:
+        try:
+            snapshot = collect_snapshot(session, options=options, progress=display.phase, reader=reader)
+        except NoRegionError as exc:
+            raise InputError(str(exc), "--region") from None
+    save_snapshot(snapshot, out)
+    if not quiet:
+        calls = sum(snapshot.stats.calls.values())
+        throttled = sum(snapshot.stats.throttled.values())
+        click.echo(f"connectguard: wrote {out}: {len(snapshot.instances())} instance(s) in "
+                   f"{len(snapshot.regions)} region(s), {calls} API calls ({throttled} throttled) in "
+                   f"{snapshot.stats.duration_seconds:.1f}s; {len(snapshot.errors)} collection error(s)", err=True)
+        for err in snapshot.errors[:10]:
+            click.echo(f"  {err.describe()}", err=True)
+        if len(snapshot.errors) > 10:
+            click.echo(f"  ... and {len(snapshot.errors) - 10} more (see 'errors' in the snapshot)", err=True)
+    return ExitCode.INCOMPLETE if snapshot.errors else ExitCode.OK
+
+
+@click.command("permissions")
+@click.option("--format", "-f", "output_format", type=click.Choice(["json", "text"]), default="json",
+              show_default=True, help="json: an IAM policy document; text: one action per line.")
+@output_option
+def permissions(output_format: str, output: Path | None) -> int:
+    """Print the read-only IAM policy the collector needs.
+
+    Derived from the collector's own call catalogue, so it always matches what
+    `collect` calls. It explicitly denies emergency access and federation tokens.
+    """
+    from connectguard.collect.catalogue import org_role_policy_note, required_policy, required_policy_json
+
+    if output_format == "json":
+        write_output(required_policy_json(), output)
+    else:
+        policy = required_policy()
+        lines = [f"allow {a}" for a in policy["Statement"][0]["Action"]]
+        lines += [f"deny  {a}" for a in policy["Statement"][1]["Action"]]
+        lines.append(f"# {org_role_policy_note()}")
+        write_output("\n".join(lines) + "\n", output)
+    return ExitCode.OK
+
+
+@click.command("schema")
+@output_option
+def schema(output: Path | None) -> int:
+    """Print the JSON Schema of the snapshot format."""
+    from connectguard.inventory.io import snapshot_json_schema
+
+    write_output(json.dumps(snapshot_json_schema(), indent=2, sort_keys=True) + "\n", output)
+    return ExitCode.OK
