@@ -1,0 +1,209 @@
+"""Compile parsed Sigma detections (pySigma's condition tree) to one SQL text for Athena and DuckDB.
+
+Sigma semantics, kept in SQL:
+
+* string equality is case-insensitive: both sides are lower-cased; wildcards become
+  ``LIKE`` (Trino has no ``ILIKE``) with ``\\`` as the escape character;
+* a missing field is "not equal", also under ``not``: every leaf is wrapped in
+  ``coalesce(..., FALSE)`` so SQL's three-valued logic cannot drop a row that ``not x``
+  should keep;
+* a field under one of the JSON-text columns (``requestParameters.Permissions``) is read
+  with ``json_extract_scalar``; when the value there is a list, equality means "the list
+  holds the value", as in Sigma's list-field semantics.
+
+Fields a raw CloudTrail record never has (SigmaHQ's ``aws_delete_saml_provider`` matches
+``status``) are reported as warnings and compile to NULL, so the rule runs and - as on
+raw logs anywhere - cannot fire on that branch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import (
+    CompareOperators,
+    SigmaBool,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
+
+from connectguard.detect.schema import JSON_COLUMNS, known_struct_path
+
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class UnsupportedRule(Exception):
+    """The rule uses a construct the SQL compiler does not translate (named in the message)."""
+
+
+@dataclass
+class CompiledCondition:
+    sql: str
+    fields: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """How one Sigma field reads in SQL."""
+
+    name: str
+    scalar: str  # text of the value (SQL NULL when absent)
+    json_column: str | None = None  # for fields inside a JSON-text column
+    json_path: str | None = None
+    known: bool = True
+
+
+def resolve_field(name: str) -> FieldRef:
+    parts = name.split(".")
+    head = parts[0].lower()
+    if head in JSON_COLUMNS:
+        if len(parts) == 1:  # the whole part, as JSON text
+            return FieldRef(name, head)
+        rest = parts[1:]
+        if not all(_SIMPLE_KEY.match(p) for p in rest):
+            return FieldRef(name, "CAST(NULL AS VARCHAR)", known=False)
+        path = "$." + ".".join(rest)
+        scalar = f"coalesce(json_extract_scalar({head}, '{path}'), json_format(json_extract({head}, '{path}')))"
+        return FieldRef(name, scalar, json_column=head, json_path=path)
+    if known_struct_path(parts):
+        return FieldRef(name, ".".join(p.lower() for p in parts))
+    return FieldRef(name, "CAST(NULL AS VARCHAR)", known=False)
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _like_pattern(value: SigmaString) -> str:
+    out = []
+    for part in value:
+        if part == SpecialChars.WILDCARD_MULTI:
+            out.append("%")
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            out.append("_")
+        elif isinstance(part, str):
+            out.append(part.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        else:  # placeholders and other special parts
+            raise UnsupportedRule(f"unsupported value part {part!r}")
+    return "".join(out)
+
+
+class SqlCompiler:
+    """One rule's detection condition -> a SQL boolean expression."""
+
+    def __init__(self) -> None:
+        self.fields: set[str] = set()
+        self.warnings: list[str] = []
+
+    def compile(self, node: object) -> CompiledCondition:
+        sql = self._node(node)
+        return CompiledCondition(sql, self.fields, self.warnings)
+
+    def field(self, name: str) -> FieldRef:
+        ref = resolve_field(name)
+        self.fields.add(name)
+        if not ref.known:
+            msg = f"field {name!r} is never present in raw CloudTrail records; that part of the rule cannot match"
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+        return ref
+
+    def _node(self, node: object) -> str:
+        if isinstance(node, ConditionAND):
+            return "(" + " AND ".join(self._node(a) for a in node.args) + ")"
+        if isinstance(node, ConditionOR):
+            return "(" + " OR ".join(self._node(a) for a in node.args) + ")"
+        if isinstance(node, ConditionNOT):
+            return "(NOT " + self._node(node.args[0]) + ")"
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return "coalesce(" + self._leaf(node.field, node.value) + ", FALSE)"
+        if isinstance(node, ConditionValueExpression):
+            raise UnsupportedRule("keyword (field-less) search is not supported on CloudTrail")
+        raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
+
+    def _leaf(self, name: str | None, value: object) -> str:
+        if name is None:
+            raise UnsupportedRule("keyword (field-less) search is not supported on CloudTrail")
+        ref = self.field(name)
+        text = ref.scalar
+        if isinstance(value, SigmaExists):
+            present = self._present(ref)
+            return present if value.exists else f"NOT {present}"
+        if isinstance(value, SigmaNull):
+            return f"NOT {self._present(ref)}"
+        if isinstance(value, SigmaBool):
+            return f"lower({text}) = {sql_string('true' if value.boolean else 'false')}"
+        if isinstance(value, SigmaNumber):
+            return f"{text} = {sql_string(str(value.number))}"
+        if isinstance(value, SigmaString):
+            if value.contains_special():
+                pattern = _like_pattern(value)
+                like = f"lower({text}) LIKE {sql_string(pattern)} ESCAPE '\\'"
+                if ref.json_column:  # a list field: one element matches (elements are quoted in JSON text)
+                    element = sql_string('%"' + pattern + '"%')
+                    like = (
+                        f"({like} OR lower(json_format(json_extract({ref.json_column}, '{ref.json_path}'))) "
+                        f"LIKE {element} ESCAPE '\\')"
+                    )
+                return like
+            plain = value.to_plain().lower()
+            eq = f"lower({text}) = {sql_string(plain)}"
+            if ref.json_column:  # Sigma: a list field equals a value when the list holds it
+                eq = (
+                    f"({eq} OR json_array_contains(lower(json_format(json_extract({ref.json_column}, "
+                    f"'{ref.json_path}'))), {sql_string(plain)}))"
+                )
+            return eq
+        if isinstance(value, SigmaRegularExpression):
+            pattern = value.regexp.to_plain() if hasattr(value.regexp, "to_plain") else str(value.regexp)
+            if SigmaRegularExpressionFlag.IGNORECASE in (value.flags or set()):
+                pattern = "(?i)" + pattern
+            return f"regexp_like({text}, {sql_string(pattern)})"
+        if isinstance(value, SigmaCIDRExpression):
+            prefixes = value.expand(wildcard="*")
+            likes = [f"{text} LIKE {sql_string(p.replace('*', '%'))}" for p in prefixes]
+            return "(" + " OR ".join(likes) + ")"
+        if isinstance(value, SigmaCompareExpression):
+            ops = {
+                CompareOperators.LT: "<", CompareOperators.LTE: "<=",
+                CompareOperators.GT: ">", CompareOperators.GTE: ">=",
+            }
+            op = ops.get(value.op)
+            if op is None:
+                raise UnsupportedRule(f"unsupported comparison {value.op}")
+            return f"TRY_CAST({text} AS DOUBLE) {op} {value.number.number}"
+        if isinstance(value, SigmaFieldReference):
+            other = self.field(value.field)
+            return f"lower({text}) = lower({other.scalar})"
+        raise UnsupportedRule(f"unsupported value type {type(value).__name__}")
+
+    def _present(self, ref: FieldRef) -> str:
+        if ref.json_column and ref.json_path:
+            return f"coalesce(json_format(json_extract({ref.json_column}, '{ref.json_path}')), 'null') <> 'null'"
+        return f"{ref.scalar} IS NOT NULL"
+
+
+def compile_condition(tree: object) -> CompiledCondition:
+    return SqlCompiler().compile(tree)
+
+
+def correlation_field(name: str) -> str:
+    """A group-by field of a correlation rule as SQL (case preserved: groups are exact)."""
+    return resolve_field(name).scalar

@@ -1,0 +1,217 @@
+"""The local detection engine: CloudTrail files -> DuckDB (batch by batch) -> the rules' SQL -> alerts.
+
+Every rule runs as the very SQL text ``--emit athena`` writes, against a DuckDB view
+with Athena's column names (see :mod:`connectguard.detect.schema`). Correlation rules
+need events from many batches: each batch's events matching a correlation's base rules
+are kept (only those, so memory follows the matches, not the corpus) and the
+correlation's SQL runs once over them at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from connectguard.conventions import Severity
+from connectguard.detect.reader import BatchResult, Loader, LogFile, Skipped, Staging
+from connectguard.detect.rules import (
+    ALERT_COLUMN_NAMES,
+    CorrelationRule,
+    DetectionRule,
+    RuleSet,
+    TimeWindow,
+    correlation_query,
+    rule_query,
+)
+from connectguard.detect.schema import DUCKDB_MACROS, duckdb_view_sql
+
+DEFAULT_BATCH_FILES = 100
+VIEW = "cloudtrail_logs"
+
+
+@dataclass
+class Alert:
+    rule: str  # the rule's id
+    rule_name: str | None
+    title: str
+    severity: Severity
+    event_id: str | None
+    event_time: str | None
+    event_name: str | None
+    event_source: str | None
+    actor: str | None
+    source_ip: str | None
+    account: str | None
+    region: str | None
+    related_event_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    request_parameters: str | None = None  # kept for enrichment, never printed
+
+    def as_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "rule": self.rule,
+            "title": self.title,
+            "severity": self.severity.value,
+            "event_id": self.event_id,
+            "event_time": self.event_time,
+            "event_name": self.event_name,
+            "event_source": self.event_source,
+            "actor": self.actor,
+            "source_ip": self.source_ip,
+            "account": self.account,
+            "region": self.region,
+        }
+        if self.rule_name:
+            doc["rule_name"] = self.rule_name
+        if self.related_event_ids:
+            doc["related_event_ids"] = self.related_event_ids
+        if self.notes:
+            doc["notes"] = self.notes
+        return doc
+
+
+@dataclass
+class RunStats:
+    files: int = 0
+    events: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "events": self.events, "skipped": [s.as_dict() for s in self.skipped]}
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    for macro in DUCKDB_MACROS:
+        con.execute(macro)
+    con.execute(
+        "CREATE OR REPLACE MACRO json_array_contains(j, v) AS "
+        "CASE WHEN json_type(j) = 'ARRAY' THEN list_contains(json_extract_string(j, '$[*]'), v) ELSE FALSE END"
+    )
+    return con
+
+
+def _iso(ts: dt.datetime | None) -> str | None:
+    if ts is None:
+        return None
+    return ts.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Engine:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        *,
+        window: TimeWindow = TimeWindow(),
+        batch_files: int = DEFAULT_BATCH_FILES,
+        threads: int | None = None,
+        s3_client: Any = None,
+    ) -> None:
+        self.ruleset = ruleset
+        self.window = window
+        self.batch_files = max(1, batch_files)
+        self.con = connect(threads)
+        self.s3_client = s3_client
+        self.stats = RunStats()
+        self._by_id = {r.id: r for r in ruleset.rules}
+        self._by_id_corr = {c.id: c for c in ruleset.correlations}
+        generating = [r for r in ruleset.rules if r.generate]
+        # One statement per batch: every generating rule, UNION ALL.
+        self._batch_sql = "\nUNION ALL\n".join(f"({rule_query(r, window, VIEW)})" for r in generating) or None
+        # Events matching each correlation's base rules, kept across batches.
+        self._corr_tables = {corr.id: f"ct_corr_{i}" for i, corr in enumerate(ruleset.correlations)}
+        self._corr_created: set[str] = set()
+
+    def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
+        """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
+        loader = Loader(self.con, since=_iso(self.window.since), until=_iso(self.window.until))
+        with Staging(self.s3_client) as staging:
+            batch: list[LogFile] = []
+            for f in files:
+                batch.append(f)
+                if len(batch) >= self.batch_files:
+                    yield from self._batch(batch, loader, staging)
+                    batch = []
+            if batch:
+                yield from self._batch(batch, loader, staging)
+        yield from self._correlate()
+
+    def _batch(self, batch: Sequence[LogFile], loader: Loader, staging: Staging) -> Iterator[Alert]:
+        ready, skipped = staging.stage(batch)
+        self.stats.skipped.extend(skipped)
+        result: BatchResult = loader.load(ready)
+        staging.release()
+        self.stats.files += result.files
+        self.stats.events += result.events
+        self.stats.skipped.extend(result.skipped)
+        self.con.execute(duckdb_view_sql("ct_events", VIEW))
+        if self._batch_sql:
+            cur = self.con.execute(self._batch_sql)
+            while rows := cur.fetchmany(1000):
+                for row in rows:
+                    yield self._alert(self._by_id[row[0]], row[1:])
+        for corr in self.ruleset.correlations:
+            table = self._corr_tables[corr.id]
+            cond = " OR ".join(f"({r.condition_sql})" for r in corr.base)
+            if table not in self._corr_created:
+                self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {VIEW} WHERE {cond}")
+                self._corr_created.add(table)
+            else:
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM {VIEW} WHERE {cond}")
+
+    def _correlate(self) -> Iterator[Alert]:
+        for corr in self.ruleset.correlations:
+            table = self._corr_tables[corr.id]
+            if table not in self._corr_created:
+                continue
+            # The same SQL text as on Athena, over a view of the kept events.
+            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {table}")
+            rows = self.con.execute(correlation_query(corr, self.window, VIEW)).fetchall()
+            for row in sorted(rows, key=lambda r: (r[2] or "", r[1] or "")):
+                n_cols = len(ALERT_COLUMN_NAMES)
+                alert = self._alert(corr, row[1 : 1 + n_cols])
+                size, ids = row[1 + n_cols], list(row[2 + n_cols])
+                alert.related_event_ids = [i for i in ids if i != alert.event_id]
+                alert.notes.append(
+                    f"{size} matching events within {corr.timespan_seconds // 60 or corr.timespan_seconds} "
+                    f"{'minutes' if corr.timespan_seconds >= 60 else 'seconds'} from this principal"
+                )
+                yield alert
+
+    @staticmethod
+    def _alert(rule: DetectionRule | CorrelationRule, row: Sequence[Any]) -> Alert:
+        values = dict(zip(ALERT_COLUMN_NAMES, row, strict=True))
+        return Alert(
+            rule=rule.id,
+            rule_name=rule.name,
+            title=rule.title,
+            severity=rule.severity,
+            event_id=values["eventid"],
+            event_time=values["eventtime"],
+            event_name=values["eventname"],
+            event_source=values["eventsource"],
+            actor=values["actor"],
+            source_ip=values["sourceipaddress"],
+            account=values["recipientaccountid"],
+            region=values["awsregion"],
+            request_parameters=values["requestparameters"],
+        )
+
+
+def run_detection(
+    ruleset: RuleSet,
+    files: Iterable[LogFile],
+    *,
+    window: TimeWindow = TimeWindow(),
+    batch_files: int = DEFAULT_BATCH_FILES,
+    s3_client: Any = None,
+) -> tuple[list[Alert], RunStats]:
+    engine = Engine(ruleset, window=window, batch_files=batch_files, s3_client=s3_client)
+    alerts = list(engine.run(files))
+    return alerts, engine.stats

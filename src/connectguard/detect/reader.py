@@ -1,0 +1,249 @@
+"""Find CloudTrail log files (local trees and S3 prefixes) and load them into DuckDB, batch by batch.
+
+Reading pattern (measured on real CloudTrail, see docs/detect.md): ``read_json_objects``
+then ``from_json`` with the typed envelope of :mod:`connectguard.detect.schema`. The
+envelope is fixed, so nothing depends on which files DuckDB happened to sample, and the
+free-form parts stay JSON text, so case-duplicate keys survive.
+
+Files are read in batches so memory stays flat however large the input: one batch is
+parsed, evaluated and dropped before the next. A batch that fails (a truncated gzip, a
+malformed JSON file) is split in halves until the failing file is alone; that file is
+reported with the reason and skipped, the others are read.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from connectguard.conventions import InputError
+from connectguard.detect.schema import envelope_json
+
+LOG_SUFFIXES = (".json.gz", ".json")
+# Digest files sit beside the logs in the same bucket and are not event files.
+IGNORED_PARTS = ("CloudTrail-Digest",)
+MAX_OBJECT_BYTES = 1 << 30  # one CloudTrail file is one JSON object; flaws.cloud has ~140 MB ones
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """A file to read: ``local`` on disk, ``name`` as the user knows it (a path or s3:// URL)."""
+
+    name: str
+    local: Path | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+
+
+@dataclass
+class Skipped:
+    file: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
+
+
+@dataclass
+class BatchResult:
+    files: int = 0
+    events: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def is_log_name(name: str) -> bool:
+    return name.endswith(LOG_SUFFIXES) and not any(part in name for part in IGNORED_PARTS)
+
+
+def discover(inputs: Sequence[str], *, s3_client: Any = None) -> Iterator[LogFile]:
+    """Every CloudTrail log file under ``inputs`` (files, directories recursively, s3://bucket/prefix)."""
+    for raw in inputs:
+        if raw.startswith("s3://"):
+            yield from _discover_s3(raw, s3_client)
+            continue
+        path = Path(raw)
+        if path.is_file():
+            yield LogFile(str(path), local=path)
+        elif path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    full = Path(root) / name
+                    if is_log_name(str(full)):
+                        yield LogFile(str(full), local=full)
+        else:
+            raise InputError("no such file or directory", raw)
+
+
+def _discover_s3(url: str, s3_client: Any) -> Iterator[LogFile]:
+    bucket, _, prefix = url[len("s3://") :].partition("/")
+    if not bucket:
+        raise InputError("an S3 location is s3://bucket[/prefix]", url)
+    client = s3_client or _default_s3_client()
+    import botocore.exceptions
+
+    paginator = client.get_paginator("list_objects_v2")
+    try:
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if is_log_name(key):
+                    yield LogFile(f"s3://{bucket}/{key}", s3_bucket=bucket, s3_key=key)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise InputError(f"cannot list S3 objects: {exc}", url) from None
+    except botocore.exceptions.ClientError as exc:
+        raise InputError(f"cannot list S3 objects: {exc.response.get('Error', {}).get('Code', exc)}", url) from None
+
+
+def _default_s3_client() -> Any:
+    import boto3  # the standard credential chain: env, profile, SSO, instance role
+
+    return boto3.client("s3")
+
+
+class Staging:
+    """Gives each batch local paths: local files as they are, S3 objects downloaded to a temp dir
+    that is emptied after each batch (so disk use is one batch too)."""
+
+    def __init__(self, s3_client: Any = None) -> None:
+        self._client = s3_client
+        self._dir: Path | None = None
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def stage(self, batch: Sequence[LogFile]) -> tuple[list[tuple[LogFile, Path]], list[Skipped]]:
+        ready: list[tuple[LogFile, Path]] = []
+        skipped: list[Skipped] = []
+        for i, f in enumerate(batch):
+            if f.local is not None:
+                ready.append((f, f.local))
+                continue
+            if self._dir is None:
+                self._dir = Path(tempfile.mkdtemp(prefix="connectguard-detect-"))
+            client = self._client or _default_s3_client()
+            self._client = client
+            suffix = ".json.gz" if f.name.endswith(".gz") else ".json"
+            target = self._dir / f"{i:05d}{suffix}"
+            try:
+                client.download_file(f.s3_bucket, f.s3_key, str(target))
+            except Exception as exc:  # noqa: BLE001 - any failure to fetch one object skips that object
+                skipped.append(Skipped(f.name, f"cannot download: {_short(exc)}"))
+                continue
+            ready.append((f, target))
+        return ready, skipped
+
+    def release(self) -> None:
+        if self._dir is not None:
+            for p in self._dir.iterdir():
+                p.unlink(missing_ok=True)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+class Loader:
+    """Loads batches of files into the DuckDB table ``ct_events`` (one row per record, column ``r``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, since: str | None = None, until: str | None = None):
+        self.con = con
+        self.envelope = envelope_json()
+        self.since = since
+        self.until = until
+
+    def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:
+        """Replace ``ct_events`` with the records of ``files``; report the files that could not be read."""
+        result = BatchResult()
+        self.con.execute("CREATE OR REPLACE TEMP TABLE ct_events (r " + self._row_type() + ")")
+        self._load(list(files), result)
+        return result
+
+    def _row_type(self) -> str:
+        if not hasattr(self, "_type"):
+            self._type = self.con.execute(
+                "SELECT typeof(from_json('[]', ?)[1])", [self.envelope]
+            ).fetchone()[0]  # type: ignore[index]
+        return self._type
+
+    def _load(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
+        if not files:
+            return
+        try:
+            self._load_group(files, result)
+        except duckdb.Error as exc:
+            if len(files) == 1:
+                result.skipped.append(Skipped(files[0][0].name, _reason(exc, files[0][1])))
+                return
+            mid = len(files) // 2
+            self._load(files[:mid], result)
+            self._load(files[mid:], result)
+
+    def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
+        paths = [str(p) for _, p in files]
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE ct_files AS
+            SELECT filename,
+                   json_type(json, '$.Records') AS records_type,
+                   CASE WHEN json_type(json, '$.Records') = 'ARRAY'
+                        THEN from_json(json -> '$.Records', '{self.envelope}') END AS recs
+            FROM read_json_objects(?, filename = true, format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES})""",
+            [paths],
+        )
+        per_file = {
+            row[0]: (row[1], row[2], row[3])
+            for row in self.con.execute(
+                "SELECT filename, count(*), bool_and(records_type = 'ARRAY'), sum(len(recs)) FROM ct_files GROUP BY 1"
+            ).fetchall()
+        }
+        good = []
+        events = 0
+        bad: list[Skipped] = []
+        for log, path in files:
+            stats = per_file.get(str(path))
+            if stats is None:
+                bad.append(Skipped(log.name, "empty file: no JSON object"))
+            elif stats[0] != 1:
+                bad.append(Skipped(log.name, f"not a CloudTrail log file: {stats[0]} JSON values, expected one object"))
+            elif not stats[1]:
+                bad.append(Skipped(log.name, "not a CloudTrail log file: no \"Records\" array"))
+            else:
+                good.append(str(path))
+                events += int(stats[2] or 0)
+        time_filter = []
+        if self.since:
+            time_filter.append(f"r.eventTime >= '{self.since}'")
+        if self.until:
+            time_filter.append(f"r.eventTime < '{self.until}'")
+        where = ("WHERE " + " AND ".join(time_filter)) if time_filter else ""
+        self.con.execute(
+            f"""INSERT INTO ct_events
+            SELECT * FROM (SELECT unnest(recs) AS r FROM ct_files WHERE filename IN (SELECT unnest(?::VARCHAR[]))) {where}""",
+            [good],
+        )
+        self.con.execute("DROP TABLE ct_files")
+        result.files += len(good)
+        result.events += events
+        result.skipped.extend(bad)
+
+
+def _reason(exc: duckdb.Error, path: Path) -> str:
+    text = _short(exc).replace(str(path), "<file>")
+    lowered = text.lower()
+    if "gzip" in lowered or "zlib" in lowered or "compress" in lowered:
+        return f"corrupt or truncated gzip: {text}"
+    if "malformed" in lowered or "json" in lowered:
+        return f"malformed JSON: {text}"
+    return text
