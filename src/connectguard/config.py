@@ -56,6 +56,12 @@ class AuditConfig(_Section):
         description="IAM principal ARNs (wildcards allowed) allowed to manage Connect users, profiles and flows "
         "through the API.",
     )
+    signin_role_patterns: list[str] = Field(
+        default_factory=list,
+        description="IAM role ARNs or names (wildcards allowed) that SAML users sign in to Connect through, in "
+        "addition to the roles found automatically (trusting a SAML provider and granting "
+        "connect:GetFederationToken). Their deletion and trust changes must be denied by SCP.",
+    )
     retention_days: int = Field(365, ge=1, description="Minimum CloudWatch Logs retention for flow logs.")
     archive_transition_days: int = Field(
         90, ge=1, description="S3 objects should move to an infrequent-access or Glacier class within this many days."
