@@ -37,7 +37,7 @@ SAML_MANUAL_STEPS = (
     directory (`aws ds enable-radius`) with a protocol other than PAP. For SAML, require MFA at the identity
     provider.""",
     detects="""FAIL for CONNECT_MANAGED instances; for EXISTING_DIRECTORY instances, FAIL unless the directory's
-    RADIUS status is Completed (UNKNOWN when the directory cannot be matched unambiguously or was not readable);
+    RADIUS status is Completed with a protocol other than PAP (PAP: medium; UNKNOWN when the directory cannot be matched unambiguously or was not readable);
     MANUAL for SAML instances, with what to verify at the IdP.""",
     before="""aws ds describe-directories --query 'DirectoryDescriptions[].RadiusStatus'
 []""",
@@ -80,9 +80,20 @@ def _evaluate(ctx: CheckContext, region: RegionInventory, instance: Instance) ->
         radius = directory.radius
         evidence = {**base, "directory_id": directory.id, "directory_type": directory.type,
                     "radius_status": radius.status}
+        evidence["radius_authentication_protocol"] = radius.authentication_protocol
+        if radius.status == "Completed" and (radius.authentication_protocol or "").upper() == "PAP":
+            # PAP sends the password and one-time code to the RADIUS server in a reversible form.
+            return Result(instance.arn, Status.FAIL,
+                          f"directory {directory.id} used by {instance_label(instance)}: RADIUS MFA uses PAP",
+                          evidence=evidence, region=region.region, severity=Severity.MEDIUM,
+                          remediation="Switch the directory's RADIUS authentication protocol away from PAP: "
+                          f"`aws ds update-radius --directory-id {directory.id} --radius-settings "
+                          "AuthenticationProtocol=MS-CHAPv2,...` (CHAP, MS-CHAPv1 or MS-CHAPv2; MS-CHAPv2 "
+                          "preferred), after checking the RADIUS server supports it.")
         if radius.status == "Completed":
+            note = "" if radius.authentication_protocol else " (protocol not reported)"
             return Result(instance.arn, Status.PASS,
-                          f"directory {directory.id} has RADIUS MFA configured (Completed)",
+                          f"directory {directory.id} has RADIUS MFA configured (Completed){note}",
                           evidence=evidence, region=region.region)
         state = radius.status or "not configured"
         return Result(instance.arn, Status.FAIL,
