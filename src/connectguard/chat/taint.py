@@ -139,6 +139,7 @@ class FileAnalysis:
         self.declared: dict[int, set[str]] = {self.root.id: set()}
         self.functions: dict[tuple[int, str], tree_sitter.Node] = {}
         self.methods: dict[str, tree_sitter.Node] = {}
+        self.object_methods: dict[tuple[int, str], dict[str, tree_sitter.Node]] = {}
         self.returns: dict[int, list[tree_sitter.Node]] = {}
         self.assigned: set[tuple[int, str]] = set()
         self.constant_inits: dict[tuple[int, str], tree_sitter.Node] = {}
@@ -205,6 +206,8 @@ class FileAnalysis:
                         self.functions[key] = value
                     else:
                         self.constant_inits[key] = value
+                    if value.type == "object":
+                        self.object_methods[key] = _object_functions(value)
                 if (name is not None and name.type == "array_pattern" and value is not None
                         and value.type == "call_expression"
                         and _norm(value.child_by_field_name("function")) in ("useState", "React.useState")):
@@ -258,6 +261,8 @@ class FileAnalysis:
             prop = fn.child_by_field_name("property")
             if obj is not None and obj.type == "this" and prop is not None:
                 return self.methods.get(text(prop))
+            if obj is not None and obj.type == "identifier" and prop is not None:
+                return self.object_methods.get(self.resolve(text(obj), obj), {}).get(text(prop))
         return None
 
     def function_value(self, node: tree_sitter.Node | None) -> tree_sitter.Node | None:
@@ -392,10 +397,9 @@ class FileAnalysis:
                 return Taint(f"chatjs {prop}() result", self.line(node))
             if prop in _CLEAN_METHODS:
                 return None
-            if obj is not None and obj.type == "this":
-                method = self.methods.get(prop)
-                if method is not None:
-                    return self.return_taint(method, depth)
+            method = self.callee_function(node)
+            if method is not None:
+                return self.return_taint(method, depth)
             if obj is not None and _norm(obj) in ("localStorage", "sessionStorage", "window.localStorage",
                                                    "window.sessionStorage") and prop == "getItem":
                 return None
@@ -407,7 +411,7 @@ class FileAnalysis:
                 return self._first(args, depth)
             return None
         if fn.type == "identifier":
-            if callee == "fetch" and args and _is_participant_url(args[0]):
+            if callee == "fetch" and args and self._is_participant_url(args[0]):
                 return Taint("Participant Service fetch() response", self.line(node))
             local = self.function_named(callee, node)
             if local is not None:
@@ -415,6 +419,14 @@ class FileAnalysis:
             # Unknown helpers (marked, linkify, String, decodeURIComponent ...) pass their input through.
             return self._first(args, depth)
         return None
+
+    def _is_participant_url(self, node: tree_sitter.Node) -> bool:
+        """A fetch() URL naming the Participant Service (literally, or through a constant)."""
+        node = unwrap(node)
+        if node is not None and node.type == "identifier":
+            init = self.constant_inits.get(self.resolve(text(node), node))
+            node = init if init is not None else node
+        return node is not None and re.search(r"participant", text(node), re.IGNORECASE) is not None
 
     def return_taint(self, fn: tree_sitter.Node, depth: int) -> Taint | None:
         memo = self._return_memo.get(fn.id)
@@ -547,10 +559,9 @@ class FileAnalysis:
                         self._set(self.resolve(text(root), root), taint)
                     elif obj.type == "member_expression" and _norm(obj).startswith("this."):
                         self._set(("this", _norm(obj).split(".")[1]), taint)
-            if obj is not None and obj.type == "this":
-                method = self.methods.get(prop)
-                if method is not None:
-                    self._bind_arguments(method, args, node)
+            method = self.callee_function(node)
+            if method is not None:
+                self._bind_arguments(method, args, node)
             return
         if fn.type == "identifier":
             setter = self.state_setters.get(self.resolve(callee, node))
@@ -608,9 +619,14 @@ class FileAnalysis:
             key = self.resolve(text(node), node)
             init = self.constant_inits.get(key)
             return init is not None and key not in self.assigned and self.is_constant(init, d)
+        if t == "member_expression" and text(node.child_by_field_name("property")) == "length":
+            return True  # a number cannot carry markup
         if t == "call_expression":
             fn = unwrap(node.child_by_field_name("function"))
             callee = _norm(fn) if fn is not None else ""
+            if fn is not None and fn.type == "member_expression" and text(
+                    fn.child_by_field_name("property")) in ("toFixed", "toPrecision"):
+                return True
             if sanitized_ok and (self.is_sanitizer(callee) or callee in _CLEAN_CALLS):
                 return True
             if fn is not None and fn.type == "member_expression" and text(fn.child_by_field_name("property")) in (
@@ -637,9 +653,38 @@ class FileAnalysis:
             name = _norm(fn).rsplit(".", 1)[-1] if fn is not None else ""
             return bool(_URL_SANITIZER.search(name)) or name in ("encodeURIComponent", "encodeURI")
         if node.type == "ternary_expression":
+            cond = node.child_by_field_name("condition")
+            if cond is not None and (_SCHEME_GUARD.search(text(cond)) or any(
+                    _URL_SANITIZER.search(_norm(c.child_by_field_name("function")).rsplit(".", 1)[-1])
+                    for c in _descendants(cond, "call_expression") if c.child_by_field_name("function"))):
+                return True  # cond ? url : fallback, where cond checks the URL
             return all((self.is_constant(c) or self.has_safe_url_prefix(c)) for c in (
                 node.child_by_field_name("consequence"), node.child_by_field_name("alternative")))
         return False
+
+
+def _object_functions(obj: tree_sitter.Node) -> dict[str, tree_sitter.Node]:
+    """{name: function} for the methods and function-valued properties of an object literal."""
+    out: dict[str, tree_sitter.Node] = {}
+    for member in obj.named_children:
+        if member.type == "method_definition":
+            name = member.child_by_field_name("name")
+            if name is not None:
+                out[text(name)] = member
+        elif member.type == "pair":
+            value = unwrap(member.child_by_field_name("value"))
+            if value is not None and value.type in FUNCTION_TYPES:
+                out[_key_name(member.child_by_field_name("key"))] = value
+    return out
+
+
+def _descendants(node: tree_sitter.Node, node_type: str) -> Iterator[tree_sitter.Node]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == node_type:
+            yield n
+        stack.extend(n.named_children)
 
 
 def _fixed_scheme(prefix: str) -> bool:
@@ -666,8 +711,6 @@ def _string_value(node: tree_sitter.Node | None) -> str | None:
     return None
 
 
-def _is_participant_url(node: tree_sitter.Node) -> bool:
-    return bool(re.search(r"participant", text(node), re.IGNORECASE))
 
 
 def pattern_names(pattern: tree_sitter.Node | None) -> Iterator[str]:
@@ -718,8 +761,16 @@ def is_window_receiver(receiver: tree_sitter.Node | None) -> bool:
 
 
 def checks_origin(fn: tree_sitter.Node) -> bool:
+    """Whether the handler reads an ``origin`` (event.origin, {origin} = e): comments do not count."""
     body = fn.child_by_field_name("body")
-    return body is not None and re.search(r"\borigin\b", text(body)) is not None
+    stack = [body, *function_params(fn)] if body is not None else list(function_params(fn))
+    while stack:
+        node = stack.pop()
+        if node.type in ("property_identifier", "identifier", "shorthand_property_identifier_pattern",
+                         "shorthand_property_identifier") and text(node) == "origin":
+            return True
+        stack.extend(node.named_children)
+    return False
 
 
 # ----- sinks ---------------------------------------------------------------------------------------
@@ -845,9 +896,12 @@ def _call_sinks(a: FileAnalysis, node: tree_sitter.Node) -> Iterator[SinkHit]:
         return
     if fn.type != "member_expression":
         return
-    prop = text(fn.child_by_field_name("property"))
+    prop_node = fn.child_by_field_name("property")
+    prop = text(prop_node)
     obj = fn.child_by_field_name("object")
     obj_text = _norm(obj) if obj is not None else ""
+    # Report a method call at its method name: in a multi-line chain that is the sink's line.
+    node = prop_node if prop_node is not None else node
     if prop == "insertAdjacentHTML" and len(args) >= 2:
         yield SinkHit("html", "insertAdjacentHTML", node, args[1])
     elif prop in ("createContextualFragment", "setHTMLUnsafe", "parseHTMLUnsafe") and args:
