@@ -155,7 +155,10 @@ class AwsReader:
                 return None
             transient = throttled or code in TRANSIENT_CODES or (status is not None and status >= 500) or (
                 caught_exception is not None and isinstance(caught_exception, BotoCoreError))
-            if not transient or attempts >= self.max_attempts:
+            # Throttling is expected under a shared quota and gets every attempt; a 5xx or a
+            # network error is retried a little, then recorded (the run must finish).
+            limit = self.max_attempts if throttled else min(3, self.max_attempts)
+            if not transient or attempts >= limit:
                 return None
             if throttled:
                 bucket.on_throttled()

@@ -13,7 +13,7 @@ import re
 
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # An E.164 number: "+" then 7..15 digits, possibly with separators ("+1 206-555-0100").
-_E164 = re.compile(r"\+\d(?:[ \-.()]?\d){6,14}(?!\d)")
+_E164 = re.compile(r"\+\d(?:[ \-.()]{0,2}\d){6,14}(?!\d)")
 
 
 def mask_phone_number(number: str | None) -> str | None:
