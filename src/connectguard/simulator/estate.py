@@ -35,9 +35,10 @@ class SimulatedEstate:
         faults: Iterable[Fault] | None = None,
         moto: bool = True,
         seed: int = 0,
+        connect_port: int = 0,
     ):
         self.world = world
-        self.connect = ConnectSimulator(world, quota=quota, faults=faults, seed=seed)
+        self.connect = ConnectSimulator(world, quota=quota, faults=faults, seed=seed, port=connect_port)
         self._use_moto = moto
         self._moto: Any = None
         self.moto_url: str | None = None
