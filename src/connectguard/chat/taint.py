@@ -406,10 +406,8 @@ class FileAnalysis:
             receiver = self.taint_of(obj, depth)
             if receiver is not None:
                 return receiver
-            if prop in ("parse", "stringify", "from", "assign", "concat", "decode", "render", "parseInline",
-                        "format", "replace", "join"):
-                return self._first(args, depth)
-            return None
+            # Library helpers (JSON.parse, marked.parse, md.render, utils.format ...) pass their input through.
+            return self._first(args, depth)
         if fn.type == "identifier":
             if callee == "fetch" and args and self._is_participant_url(args[0]):
                 return Taint("Participant Service fetch() response", self.line(node))
