@@ -460,6 +460,7 @@ def _scalar(raw: str, kind: str, name: str) -> Any:
 def _make_handler(sim: ConnectSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: avoid the 40 ms ACK stall
         server_version = "connectguard-connect-simulator"
 
         def _serve(self) -> None:

@@ -17,7 +17,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.model import OperationModel
@@ -105,6 +105,15 @@ class OpContext:
 
 
 @dataclass
+class Listing:
+    """Items of a List/Search operation; ``wire`` is applied to the returned page only."""
+
+    items: list[Any]
+    wire: Callable[[Any], Any] = lambda item: item
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Handler:
     name: str
     fn: Callable[[OpContext], Any]
@@ -115,8 +124,12 @@ class Handler:
             result = self.fn(ctx)
         if self.items is None:
             return result
-        items, extra = result if isinstance(result, tuple) else (result, {})
-        return {**extra, **paginate(ctx, items, self.items)}
+        if not isinstance(result, Listing):
+            items, extra = result if isinstance(result, tuple) else (result, {})
+            result = Listing(items, extra=extra)
+        out = paginate(ctx, result.items, self.items)
+        out[self.items] = [result.wire(item) for item in out[self.items]]
+        return {**result.extra, **out}
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -217,12 +230,12 @@ def _compare(have: str, wanted: str, kind: str) -> bool:
 
 
 def _search(ctx: OpContext, items: list[Any], fields: Callable[[Any], dict[str, Any]], wire: Callable[[Any], Any]
-            ) -> tuple[list[Any], dict[str, Any]]:
+            ) -> Listing:
     if ctx.params.get("SearchFilter"):
         raise invalid(f"{ctx.operation.name}: the simulator does not support SearchFilter")
     criteria = ctx.params.get("SearchCriteria")
-    found = [wire(item) for item in items if _matches(criteria, fields(item), ctx.operation.name)]
-    return found, {"ApproximateTotalCount": len(found)}
+    found = [item for item in items if _matches(criteria, fields(item), ctx.operation.name)] if criteria else items
+    return Listing(found, wire, {"ApproximateTotalCount": len(found)})
 
 
 # --------------------------------------------------------------------------- wire forms
@@ -368,9 +381,9 @@ def _phone_arn(ctx: OpContext, number_id: str) -> str:
 
 
 @op("ListInstances", items="InstanceSummaryList")
-def _list_instances(ctx: OpContext) -> list[Any]:
+def _list_instances(ctx: OpContext) -> Listing:
     region = ctx.world.regions.get(ctx.region)
-    return [instance_wire(ctx, inst) for inst in (region.connect_instances if region else [])]
+    return Listing(list(region.connect_instances) if region else [], lambda inst: instance_wire(ctx, inst))
 
 
 @op("DescribeInstance")
@@ -428,9 +441,9 @@ def _describe_storage(ctx: OpContext) -> dict[str, Any]:
 
 
 @op("ListSecurityProfiles", items="SecurityProfileSummaryList")
-def _list_profiles(ctx: OpContext) -> list[Any]:
+def _list_profiles(ctx: OpContext) -> Listing:
     inst = ctx.instance()
-    return [profile_wire(ctx, inst, sp) for sp in inst.security_profiles]
+    return Listing(inst.security_profiles, lambda sp: profile_wire(ctx, inst, sp))
 
 
 @op("DescribeSecurityProfile")
@@ -465,7 +478,7 @@ def _list_profile_modules(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
 
 
 @op("SearchSecurityProfiles", items="SecurityProfiles")
-def _search_profiles(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_profiles(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
@@ -480,9 +493,9 @@ def _search_profiles(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
 
 
 @op("ListUsers", items="UserSummaryList")
-def _list_users(ctx: OpContext) -> list[Any]:
+def _list_users(ctx: OpContext) -> Listing:
     inst = ctx.instance()
-    return [user_wire(ctx, inst, u) for u in inst.users]
+    return Listing(inst.users, lambda u: user_wire(ctx, inst, u))
 
 
 @op("DescribeUser")
@@ -492,7 +505,7 @@ def _describe_user(ctx: OpContext) -> dict[str, Any]:
 
 
 @op("SearchUsers", items="Users")
-def _search_users(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_users(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
@@ -518,10 +531,10 @@ def _list_routing(ctx: OpContext) -> list[Any]:
 
 
 @op("ListContactFlows", items="ContactFlowSummaryList")
-def _list_flows(ctx: OpContext) -> list[Any]:
+def _list_flows(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     types = set(ctx.params.get("ContactFlowTypes") or [])
-    return [flow_wire(ctx, inst, f) for f in inst.flows if not types or f.type in types]
+    return Listing([f for f in inst.flows if not types or f.type in types], lambda f: flow_wire(ctx, inst, f))
 
 
 @op("DescribeContactFlow")
@@ -538,7 +551,7 @@ def _describe_flow(ctx: OpContext) -> dict[str, Any]:
 
 
 @op("SearchContactFlows", items="ContactFlows")
-def _search_flows(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_flows(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
@@ -564,7 +577,7 @@ def _describe_module(ctx: OpContext) -> dict[str, Any]:
 
 
 @op("SearchContactFlowModules", items="ContactFlowModules")
-def _search_modules(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_modules(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
@@ -605,7 +618,7 @@ def _list_queues(ctx: OpContext) -> list[Any]:
 
 
 @op("SearchQueues", items="Queues")
-def _search_queues(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_queues(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
@@ -649,7 +662,7 @@ def _list_quick_connects(ctx: OpContext) -> list[Any]:
 
 
 @op("SearchQuickConnects", items="QuickConnects")
-def _search_quick_connects(ctx: OpContext) -> tuple[list[Any], dict[str, Any]]:
+def _search_quick_connects(ctx: OpContext) -> Listing:
     inst = ctx.instance()
     return _search(
         ctx,
