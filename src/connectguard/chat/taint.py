@@ -137,6 +137,7 @@ class FileAnalysis:
         self.tainted: dict[tuple, Taint] = {}
         self.version = 0
         self.declared: dict[int, set[str]] = {self.root.id: set()}
+        self.chains: dict[int, tuple[int, ...]] = {}
         self.functions: dict[tuple[int, str], tree_sitter.Node] = {}
         self.methods: dict[str, tree_sitter.Node] = {}
         self.object_methods: dict[tuple[int, str], dict[str, tree_sitter.Node]] = {}
@@ -158,50 +159,63 @@ class FileAnalysis:
         return (col + self.column_offset if node.start_point.row == 0 else col) + 1
 
     # ----- indexing --------------------------------------------------------------------------------
-    def _scope_of(self, node: tree_sitter.Node) -> tree_sitter.Node:
-        """The innermost function (or the program) enclosing ``node`` (a function's own params included)."""
+    def _scope_of(self, node: tree_sitter.Node) -> int:
+        """Id of the innermost function (or the program) enclosing ``node`` (a function's own params included)."""
+        chain = self.chains.get(node.id)
+        if chain is not None:
+            return chain[-1]
         cur = node.parent
         while cur is not None:
             if cur.type in FUNCTION_TYPES or cur.type == "program":
-                return cur
+                return cur.id
             cur = cur.parent
-        return self.root
+        return self.root.id
 
-    def _declare_pattern(self, pattern: tree_sitter.Node | None, scope: tree_sitter.Node) -> list[str]:
+    def _declare_pattern(self, pattern: tree_sitter.Node | None, scope: int) -> list[str]:
         names = list(pattern_names(pattern))
-        self.declared.setdefault(scope.id, set()).update(names)
+        self.declared.setdefault(scope, set()).update(names)
         return names
 
     def _index(self) -> None:
+        """One walk: scopes and declarations, functions, returns, and the nodes the passes revisit.
+
+        Every node's chain of enclosing scopes is recorded here, because tree-sitter's Node.parent
+        walks down from the root on each call: resolving names through it would be quadratic.
+        """
         interesting = {"variable_declarator", "assignment_expression", "augmented_assignment_expression",
                        "call_expression", "new_expression", "for_in_statement", "jsx_attribute", "pair"}
-        stack = [self.root]
+        assigned_identifiers: list[tree_sitter.Node] = []
+        stack: list[tuple[tree_sitter.Node, tuple[int, ...]]] = [(self.root, ())]
         while stack:
-            node = stack.pop()
+            node, outer = stack.pop()
             t = node.type
+            is_scope = t in FUNCTION_TYPES or t == "program"
+            inner = (*outer, node.id) if is_scope else outer
+            # A scope node itself belongs to the outer scope (its name is declared there); its children to it.
+            self.chains[node.id] = outer or inner
             if t in interesting:
                 self.nodes.setdefault(t, []).append(node)
             if t in FUNCTION_TYPES:
                 self.declared.setdefault(node.id, set())
                 for p in function_params(node):
-                    self._declare_pattern(p, node)
+                    self._declare_pattern(p, node.id)
                 name = node.child_by_field_name("name")
                 if t == "method_definition" and name is not None:
                     self.methods[text(name)] = node
                 elif name is not None and t in ("function_declaration", "generator_function_declaration"):
-                    scope = self._scope_of(node)
-                    self.declared.setdefault(scope.id, set()).add(text(name))
-                    self.functions[(scope.id, text(name))] = node
+                    scope = self.chains[node.id][-1]
+                    self.declared.setdefault(scope, set()).add(text(name))
+                    self.functions[(scope, text(name))] = node
                 body = node.child_by_field_name("body")
                 if t == "arrow_function" and body is not None and body.type != "statement_block":
                     self.returns.setdefault(node.id, []).append(body)
             elif t == "variable_declarator":
-                scope = self._scope_of(node)
+                scope = inner[-1]
                 name = node.child_by_field_name("name")
                 value = unwrap(node.child_by_field_name("value"))
                 self._declare_pattern(name, scope)
                 if name is not None and name.type == "identifier" and value is not None:
-                    key = (scope.id, text(name))
+                    key = (scope, text(name))
                     if value.type in FUNCTION_TYPES:
                         self.functions[key] = value
                     else:
@@ -213,18 +227,18 @@ class FileAnalysis:
                         and _norm(value.child_by_field_name("function")) in ("useState", "React.useState")):
                     parts = [c for c in name.named_children if c.type == "identifier"]
                     if len(parts) == 2:
-                        self.state_setters[(scope.id, text(parts[1]))] = (scope.id, text(parts[0]))
+                        self.state_setters[(scope, text(parts[1]))] = (scope, text(parts[0]))
             elif t in ("field_definition", "public_field_definition"):
                 prop = node.child_by_field_name("property") or node.child_by_field_name("name")
                 value = unwrap(node.child_by_field_name("value"))
                 if prop is not None and value is not None and value.type in FUNCTION_TYPES:
                     self.methods[text(prop)] = value
             elif t == "catch_clause":
-                self._declare_pattern(node.child_by_field_name("parameter"), self._scope_of(node))
+                self._declare_pattern(node.child_by_field_name("parameter"), inner[-1])
             elif t == "for_in_statement":
                 left = node.child_by_field_name("left")
                 if left is not None and node.child_by_field_name("kind") is not None:
-                    self._declare_pattern(left, self._scope_of(node))
+                    self._declare_pattern(left, inner[-1])
             elif t in ("import_specifier", "import_clause", "namespace_import"):
                 for c in node.named_children:
                     if c.type == "identifier":
@@ -232,20 +246,31 @@ class FileAnalysis:
             elif t == "return_statement":
                 expr = node.named_children[0] if node.named_children else None
                 if expr is not None:
-                    self.returns.setdefault(self._scope_of(node).id, []).append(expr)
+                    self.returns.setdefault(inner[-1], []).append(expr)
             if t in ("assignment_expression", "augmented_assignment_expression"):
                 left = unwrap(node.child_by_field_name("left"))
                 if left is not None and left.type == "identifier":
-                    self.assigned.add(self.resolve(text(left), node))
-            stack.extend(reversed(node.named_children))
+                    assigned_identifiers.append(left)
+            stack.extend((c, inner) for c in reversed(node.named_children))
+        # Resolved after the walk, when every declaration (hoisted var/function included) is known.
+        self.assigned = {self.resolve(text(left), left) for left in assigned_identifiers}
 
     def resolve(self, name: str, at: tree_sitter.Node) -> tuple[int, str]:
+        chain = self.chains.get(at.id)
+        if chain is None:
+            return (self._scope_of_uncached(name, at), name)
+        for scope in reversed(chain):
+            if name in self.declared.get(scope, ()):
+                return (scope, name)
+        return (self.root.id, name)
+
+    def _scope_of_uncached(self, name: str, at: tree_sitter.Node) -> int:
         cur = at
         while cur is not None:
             if (cur.type in FUNCTION_TYPES or cur.type == "program") and name in self.declared.get(cur.id, ()):
-                return (cur.id, name)
+                return cur.id
             cur = cur.parent
-        return (self.root.id, name)
+        return self.root.id
 
     def function_named(self, name: str, at: tree_sitter.Node) -> tree_sitter.Node | None:
         return self.functions.get(self.resolve(name, at))
