@@ -9,7 +9,6 @@ correlation's SQL runs once over them at the end.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,12 +96,6 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _iso(ts: dt.datetime | None) -> str | None:
-    if ts is None:
-        return None
-    return ts.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class Engine:
     def __init__(
         self,
@@ -130,7 +123,7 @@ class Engine:
 
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
         """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
-        loader = Loader(self.con, since=_iso(self.window.since), until=_iso(self.window.until))
+        loader = Loader(self.con)
         with Staging(self.s3_client) as staging:
             batch: list[LogFile] = []
             for f in files:

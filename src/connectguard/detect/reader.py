@@ -156,25 +156,23 @@ def _short(exc: BaseException) -> str:
 
 
 class Loader:
-    """Loads batches of files into the DuckDB table ``ct_events`` (one row per record, column ``r``)."""
+    """Loads batches of files into the DuckDB table ``ct_events`` (one row per record: ``f`` file, ``r`` record)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, since: str | None = None, until: str | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self.envelope = envelope_json()
-        self.since = since
-        self.until = until
+        self.wrapper = envelope_json(wrapped=True)
 
     def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:
         """Replace ``ct_events`` with the records of ``files``; report the files that could not be read."""
         result = BatchResult()
-        self.con.execute("CREATE OR REPLACE TEMP TABLE ct_events (r " + self._row_type() + ")")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE ct_events (f VARCHAR, r {self._row_type()})")
         self._load(list(files), result)
         return result
 
     def _row_type(self) -> str:
         if not hasattr(self, "_type"):
             self._type = self.con.execute(
-                "SELECT typeof(from_json('[]', ?)[1])", [self.envelope]
+                "SELECT typeof(from_json('{}', ?).Records[1])", [self.wrapper]
             ).fetchone()[0]  # type: ignore[index]
         return self._type
 
@@ -191,52 +189,54 @@ class Loader:
             self._load(files[:mid], result)
             self._load(files[mid:], result)
 
+    def _scan(self) -> str:
+        return f"read_json_objects(?, filename = true, format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES})"
+
     def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
         paths = [str(p) for _, p in files]
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE ct_files AS
-            SELECT filename,
-                   json_type(json, '$.Records') AS records_type,
-                   CASE WHEN json_type(json, '$.Records') = 'ARRAY'
-                        THEN from_json(json -> '$.Records', '{self.envelope}') END AS recs
-            FROM read_json_objects(?, filename = true, format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES})""",
-            [paths],
-        )
-        per_file = {
-            row[0]: (row[1], row[2], row[3])
-            for row in self.con.execute(
-                "SELECT filename, count(*), bool_and(records_type = 'ARRAY'), sum(len(recs)) FROM ct_files GROUP BY 1"
-            ).fetchall()
-        }
-        good = []
-        events = 0
-        bad: list[Skipped] = []
-        for log, path in files:
-            stats = per_file.get(str(path))
-            if stats is None:
-                bad.append(Skipped(log.name, "empty file: no JSON object"))
-            elif stats[0] != 1:
-                bad.append(Skipped(log.name, f"not a CloudTrail log file: {stats[0]} JSON values, expected one object"))
-            elif not stats[1]:
-                bad.append(Skipped(log.name, "not a CloudTrail log file: no \"Records\" array"))
-            else:
-                good.append(str(path))
-                events += int(stats[2] or 0)
-        time_filter = []
-        if self.since:
-            time_filter.append(f"r.eventTime >= '{self.since}'")
-        if self.until:
-            time_filter.append(f"r.eventTime < '{self.until}'")
-        where = ("WHERE " + " AND ".join(time_filter)) if time_filter else ""
+        # One pass: parse each file against the typed envelope and unnest its records. A file that
+        # yields no record is looked at again below (empty trail file, or not CloudTrail at all).
         self.con.execute(
             f"""INSERT INTO ct_events
-            SELECT * FROM (SELECT unnest(recs) AS r FROM ct_files WHERE filename IN (SELECT unnest(?::VARCHAR[]))) {where}""",
-            [good],
+            SELECT filename, unnest(from_json(json, '{self.wrapper}').Records) FROM {self._scan()}""",
+            [paths],
         )
-        self.con.execute("DROP TABLE ct_files")
-        result.files += len(good)
-        result.events += events
-        result.skipped.extend(bad)
+        counts = dict(
+            self.con.execute(
+                "SELECT f, count(*) FROM ct_events WHERE f IN (SELECT unnest(?::VARCHAR[])) GROUP BY f", [paths]
+            ).fetchall()
+        )
+        without_records = [(log, path) for log, path in files if str(path) not in counts]
+        verdicts = self._classify([str(p) for _, p in without_records]) if without_records else {}
+        for log, path in files:
+            if str(path) in counts:
+                result.files += 1
+                result.events += int(counts[str(path)])
+                continue
+            reason = verdicts.get(str(path))
+            if reason is None:
+                result.files += 1  # a trail file with an empty Records array
+            else:
+                result.skipped.append(Skipped(log.name, reason))
+
+    def _classify(self, paths: list[str]) -> dict[str, str]:
+        """Why files that yielded no record are not CloudTrail log files (absent: they are, but empty)."""
+        rows = self.con.execute(
+            f"""SELECT filename, count(*), bool_and(json_type(json, '$.Records') = 'ARRAY')
+            FROM {self._scan()} GROUP BY filename""",
+            [paths],
+        ).fetchall()
+        seen = {r[0]: (r[1], r[2]) for r in rows}
+        out = {}
+        for path in paths:
+            objects, has_records = seen.get(path, (0, False))
+            if objects == 0:
+                out[path] = "empty file: no JSON value"
+            elif objects != 1:
+                out[path] = f"not a CloudTrail log file: {objects} JSON values, expected one object"
+            elif not has_records:
+                out[path] = 'not a CloudTrail log file: no "Records" array'
+        return out
 
 
 def _reason(exc: duckdb.Error, path: Path) -> str:

@@ -85,9 +85,9 @@ ENVELOPE: dict[str, object] = {
 # read with json_extract_scalar.
 JSON_COLUMNS = ("requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails")
 
-def envelope_json() -> str:
-    """The ``from_json`` structure for one Records array."""
-    return json.dumps([ENVELOPE])
+def envelope_json(*, wrapped: bool = False) -> str:
+    """The ``from_json`` structure of one Records array (``wrapped``: of a whole log file)."""
+    return json.dumps({"Records": [ENVELOPE]} if wrapped else [ENVELOPE])
 
 
 def known_struct_path(path: list[str]) -> bool:
