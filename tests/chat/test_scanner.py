@@ -85,6 +85,23 @@ def test_safe_code_has_no_findings(scan, code):
     assert scan(code) == []
 
 
+def test_url_sinks_guarded_by_a_scheme_check_are_safe(scan):
+    code = """
+    session.onMessage((e) => {
+      const u = JSON.parse(e.data.Content).url;
+      if (/^https:\\/\\//.test(u)) {
+        link.href = u;
+      }
+      other.href = u;
+    });"""
+    assert rules(scan(code)) == {(7, "tainted-url-sink")}
+
+
+def test_script_element_text_is_a_code_sink(scan):
+    code = "ws.onmessage = (e) => { const script = document.createElement('script'); script.text = e.data; };"
+    assert rules(scan(code)) == {(1, "tainted-code-sink")}
+
+
 def test_react_text_children_and_plain_attributes_are_safe(scan):
     code = """
     export function M({ session }) {

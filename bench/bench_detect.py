@@ -1,0 +1,122 @@
+"""Benchmark `connectguard detect` against jq and gzip on the same generated CloudTrail corpus.
+
+Run by hand (not part of the test suite):
+
+    python bench/bench_detect.py                      # 200,000 events, then 10x for the memory check
+    python bench/bench_detect.py --events 200000 --scale 10 --workdir /tmp/cg-bench --keep
+
+Needs the `jq` and `gzip` programs (Debian: `apt-get install -y jq`). The corpus is generated
+(connectguard.detect.corpus: realistic management events, 1,000 per .json.gz file, in the S3 key
+layout) and not committed. In one run, on the same files, it measures:
+
+* `connectguard detect DIR --format json` with the whole rule pack;
+* `gzip -dc FILES | jq -c '.Records[] | select(...)'` with one rule's condition (CloudTrail
+  logging stopped); jq cannot read gzip, so its figure includes the decompression, as it would
+  in practice;
+* `gzip -dc FILES > /dev/null`, the floor for any reader of these files.
+
+For each: wall time, CPU time (user + system of the process tree) and peak RSS (from wait4).
+CPU time is reported because the machine may be shared: wall-clock ratios move with the load,
+CPU ratios much less. Then the corpus grows ``--scale`` times and detect's peak RSS is
+measured again (memory should stay flat: the engine reads a bounded batch of files at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from connectguard.detect.corpus import make_event, write_corpus
+
+JQ_FILTER = (
+    '.Records[] | select(.eventSource == "cloudtrail.amazonaws.com" and '
+    '(.eventName == "StopLogging" or .eventName == "DeleteTrail" or .eventName == "UpdateTrail" or '
+    '.eventName == "PutEventSelectors" or .eventName == "PutAdvancedEventSelectors"))'
+)
+
+
+def measure(cmd: str) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of a shell pipeline."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # detect exits 1 when it alerts
+        raise SystemExit(f"command failed ({status}): {cmd}")
+    # ru_maxrss of the bash child covers its own largest descendant only when waited by bash;
+    # commands are run with `exec` when they are single programs so the figure is theirs.
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def corpus(root: Path, events: int) -> Path:
+    if root.exists() and any(root.rglob("*.json.gz")):
+        return root
+    planted = [make_event("StopLogging", "cloudtrail.amazonaws.com", request={"name": "org-trail"})
+               for _ in range(max(1, events // 2000))]
+    planted += [make_event("AdminGetEmergencyAccessToken", "connect.amazonaws.com") for _ in range(3)]
+    write_corpus(root, events, per_file=1000, planted=planted)
+    return root
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--scale", type=int, default=10, help="grow the corpus this many times for the memory check")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the generated corpora")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command; the fastest is reported")
+    args = parser.parse_args()
+    for tool in ("jq", "gzip"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} not found (Debian: apt-get install -y {tool})")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="cg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    cg = shutil.which("connectguard") or f"{sys.executable} -m connectguard.cli"
+    try:
+        small = corpus(work / f"c{args.events}", args.events)
+        listing = work / "files.txt"
+        listing.write_text("\0".join(str(p) for p in sorted(small.rglob("*.json.gz"))))
+        commands = {
+            "connectguard detect (whole pack)": f"exec {cg} detect {small} --format json -o {work}/alerts.json",
+            "gzip -dc | jq (one rule)": f"xargs -0 gzip -dc < {listing} | jq -c '{JQ_FILTER}' > {work}/jq.out",
+            "gzip -dc > /dev/null": f"xargs -0 gzip -dc < {listing} > /dev/null",
+        }
+        results = {}
+        for name, cmd in commands.items():
+            runs = [measure(cmd) for _ in range(args.repeat)]
+            results[name] = min(runs, key=lambda r: r[0])
+            results[name + " (cpu)"] = min(runs, key=lambda r: r[1])
+        n = args.events
+        print(f"corpus: {n:,} events in {len(list(small.rglob('*.json.gz'))):,} files "
+              f"({sum(p.stat().st_size for p in small.rglob('*.json.gz')) / 1e6:.1f} MB gz); "
+              f"load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+        print(f"{'command':36} {'wall s':>8} {'events/s':>12} {'cpu s':>8} {'events/cpu-s':>13} {'peak RSS MB':>12}")
+        for name in commands:
+            wall, _, rss = results[name]
+            _, cpu, _ = results[name + " (cpu)"]
+            print(f"{name:36} {wall:8.2f} {n / wall:12,.0f} {cpu:8.2f} {n / cpu:13,.0f} {rss:12}")
+        d_wall, g_wall = results["connectguard detect (whole pack)"][0], results["gzip -dc > /dev/null"][0]
+        j_wall = results["gzip -dc | jq (one rule)"][0]
+        d_cpu, g_cpu = results["connectguard detect (whole pack) (cpu)"][1], results["gzip -dc > /dev/null (cpu)"][1]
+        j_cpu = results["gzip -dc | jq (one rule) (cpu)"][1]
+        print(f"detect vs jq:   {j_wall / d_wall:.1f}x the events/s (wall), {j_cpu / d_cpu:.1f}x (CPU)   [target >= 5x]")
+        print(f"detect vs gzip: {d_wall / g_wall:.1f}x gzip's time (wall), {d_cpu / g_cpu:.1f}x (CPU)   [target <= 2x]")
+        if args.scale > 1:
+            big = corpus(work / f"c{args.events * args.scale}", args.events * args.scale)
+            wall, cpu, rss = measure(f"exec {cg} detect {big} --format json -o {work}/alerts-big.json")
+            print(f"memory: peak RSS {results['connectguard detect (whole pack)'][2]} MB at {n:,} events, "
+                  f"{rss} MB at {n * args.scale:,} events ({wall:.1f} s wall, {n * args.scale / wall:,.0f} events/s)")
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
