@@ -73,6 +73,7 @@ def test_only_reads_and_assume_role_are_catalogued() -> None:
 def test_policy_allows_every_read_and_denies_emergency_access_and_federation() -> None:
     policy = required_policy()
     allow, deny = policy["Statement"]
+    assert len(required_policy("arn:aws:iam::210987654321:role/r")["Statement"]) == 3
     assert allow["Effect"] == "Allow" and deny["Effect"] == "Deny"
     assert set(deny["Action"]) == set(DENIED_IAM_ACTIONS)
     for op in CATALOGUE.values():

@@ -71,8 +71,9 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
 @click.command("permissions")
 @click.option("--format", "-f", "output_format", type=click.Choice(["json", "text"]), default="json",
               show_default=True, help="json: an IAM policy document; text: one action per line.")
+@click.option("--org-role", help="Also allow assuming this role (the ARN given to `collect --org-role`).")
 @output_option
-def permissions(output_format: str, output: Path | None) -> int:
+def permissions(output_format: str, org_role: str | None, output: Path | None) -> int:
     """Print the read-only IAM policy the collector needs.
 
     Derived from the collector's own call catalogue, so it always matches what
@@ -81,11 +82,11 @@ def permissions(output_format: str, output: Path | None) -> int:
     from connectguard.collect.catalogue import org_role_policy_note, required_policy, required_policy_json
 
     if output_format == "json":
-        write_output(required_policy_json(), output)
+        write_output(required_policy_json(org_role), output)
     else:
-        policy = required_policy()
-        lines = [f"allow {a}" for a in policy["Statement"][0]["Action"]]
-        lines += [f"deny  {a}" for a in policy["Statement"][1]["Action"]]
+        policy = required_policy(org_role)
+        lines = [f"{st['Effect'].lower():5} {a}" + ("" if st["Resource"] == "*" else f"  on {st['Resource']}")
+                 for st in policy["Statement"] for a in st["Action"]]
         lines.append(f"# {org_role_policy_note()}")
         write_output("\n".join(lines) + "\n", output)
     return ExitCode.OK

@@ -163,7 +163,7 @@ class AwsReader:
             if throttled:
                 bucket.on_throttled()
             # Full jitter on an exponential base; the bucket adds the pacing on the next before-send.
-            delay = self._rng.uniform(0, min(20.0, 0.25 * (2 ** attempts)))
+            delay = self._rng.uniform(0, min(20.0, 0.1 * (2 ** attempts)))
             if self._backoff_sleep is not None:
                 self._backoff_sleep(delay)
                 return 0.0001  # non-None: retry; the (injected) sleep already waited

@@ -139,21 +139,23 @@ def page_size(service: str, operation: str) -> int | None:
     return CATALOGUE[(service, operation)].page_size
 
 
-def required_policy() -> dict:
-    """The IAM policy the collector needs: exactly the catalogue's actions, plus explicit denies."""
+def required_policy(org_role: str | None = None) -> dict:
+    """The IAM policy the collector needs: exactly the catalogue's actions, plus explicit denies.
+
+    With ``org_role`` it also allows assuming that one role (``--org-role``), and nothing wider.
+    """
     reads = sorted({op.action for op in _OPS if not op.credential})
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "ConnectGuardCollectReadOnly", "Effect": "Allow", "Action": reads, "Resource": "*"},
-            {
-                "Sid": "DenyConnectEmergencyAccessAndFederation",
-                "Effect": "Deny",
-                "Action": list(DENIED_IAM_ACTIONS),
-                "Resource": "*",
-            },
-        ],
-    }
+    statements: list[dict] = [{"Sid": "ConnectGuardCollectReadOnly", "Effect": "Allow", "Action": reads, "Resource": "*"}]
+    if org_role:
+        statements.append({"Sid": "ConnectGuardReadOrganizationViaRole", "Effect": "Allow",
+                           "Action": ["sts:AssumeRole"], "Resource": org_role})
+    statements.append({
+        "Sid": "DenyConnectEmergencyAccessAndFederation",
+        "Effect": "Deny",
+        "Action": list(DENIED_IAM_ACTIONS),
+        "Resource": "*",
+    })
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def org_role_policy_note() -> str:
@@ -164,5 +166,5 @@ def org_role_policy_note() -> str:
     )
 
 
-def required_policy_json() -> str:
-    return json.dumps(required_policy(), indent=2) + "\n"
+def required_policy_json(org_role: str | None = None) -> str:
+    return json.dumps(required_policy(org_role), indent=2) + "\n"
