@@ -76,3 +76,9 @@ def test_screening_patterns_are_configurable():
     assert statuses(_snap([flow("main", body)]), "entry-flow-not-screened") == [Status.FAIL]
     config = {"audit": {"screening_lambda_patterns": ["crm-*"]}}
     assert statuses(_snap([flow("main", body)]), "entry-flow-not-screened", config) == [Status.PASS]
+
+
+def test_fail_open_on_lambda_error_is_a_low_severity_failure():
+    body = content("s", lam("s", "d", SCREEN_ARN, error="q"), DECIDE, queue("q", "bye"), bye())
+    [f] = results(_snap([flow("main", body)]), "entry-flow-not-screened")
+    assert f.status is Status.FAIL and f.severity is Severity.LOW and "fails open" in f.message

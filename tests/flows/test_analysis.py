@@ -5,7 +5,14 @@ import pytest
 from connectguard.flows.analysis import path_text, render_path, run
 from connectguard.flows.graph import build_graph
 from connectguard.flows.patch import enable_disabled_blocks, enable_logging_at_start
-from connectguard.flows.policies import LOG_OFF, LOG_UNSET, LoggingAnalysis, ScreeningAnalysis, ScreenState
+from connectguard.flows.policies import (
+    FAIL_OPEN_REASON,
+    LOG_OFF,
+    LOG_UNSET,
+    LoggingAnalysis,
+    ScreeningAnalysis,
+    ScreenState,
+)
 from flowkit import (
     SCREEN_ARN,
     act,
@@ -162,6 +169,14 @@ def test_error_branch_of_the_screen_that_goes_to_the_queue_fails_open():
     violations = screen_run(body).violations
     assert [v.action for v in violations] == ["q"]
     assert steps(violations[0].path) == [("main", "s"), ("main", "q")]
+    assert violations[0].reason == FAIL_OPEN_REASON
+
+
+def test_any_way_out_of_the_decision_comparison_counts_as_branching():
+    default_next = act("d", "Compare", "q", params={"ComparisonValue": "$.External.decision"},
+                       conditions=[("block", "bye")])
+    body = content("s", lam("s", "d", SCREEN_ARN, error="bye"), default_next, queue("q", "bye"), bye())
+    assert screen_run(body).violations == []
 
 
 def test_queue_before_any_screen_and_screen_without_branch_both_fail():

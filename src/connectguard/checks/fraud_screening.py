@@ -18,7 +18,7 @@ from connectguard.checks._common import each_instance, instance_label, instance_
 from connectguard.conventions import Practice, Severity, Status
 from connectguard.flows.analysis import path_text, render_path, run
 from connectguard.flows.graph import FlowGraph, instance_graph
-from connectguard.flows.policies import ScreeningAnalysis, ScreenState, lambda_name
+from connectguard.flows.policies import FAIL_OPEN_REASON, ScreeningAnalysis, ScreenState, lambda_name
 from connectguard.inventory.model import Instance, LambdaFunction, RegionInventory
 
 MAX_PATHS = 10
@@ -57,7 +57,8 @@ def screening_lambdas(ctx: CheckContext, graph: FlowGraph) -> dict[str, list[str
     and review, and send the Lambda's error branch to the same handling as review, not to the queue.""",
     detects="""One result per entry flow. Voice entry flows (from phone numbers) FAIL when some path reaches a
     Transfer to queue before a screening Lambda (matched by `[audit] screening_lambda_patterns`) returned and the
-    flow branched on its decision; the evidence is that path. Chat/task/email entry flows from `[audit]
+    flow branched on its decision; the evidence is that path. When the only such path is the Lambda's error branch
+    (the flow fails open), the FAIL is low severity. Chat/task/email entry flows from `[audit]
     entry_flows` are evaluated the same way and reported at info. UNKNOWN when a path leaves for a flow the audit
     cannot see.""",
     before="""greet -> TransferContactToQueue""",
@@ -105,6 +106,10 @@ def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
             result = run(graph, analysis, [(key, ScreenState())])
             if result.violations:
                 first = result.violations[0]
+                if severity is None and all(v.reason == FAIL_OPEN_REASON for v in result.violations):
+                    # Screened on success; only an invocation failure lets callers through. Often a deliberate
+                    # choice (do not drop calls during an outage), so lower, but still visible.
+                    severity = Severity.LOW
                 yield Result(
                     unit.arn, Status.FAIL,
                     f"{channel} entry flow {unit.label}: {first.reason} (path: {path_text(graph, first.path)})",

@@ -74,10 +74,14 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
 
 
+FAIL_OPEN_REASON = "transfers to a queue on the screening Lambda's error branch (fails open)"
+
+
 @dataclass(frozen=True)
 class ScreenState:
     screened: bool = False  # a screening Lambda returned (its success branch was taken)
     branched: bool = False  # the flow then branched on the decision it returned
+    failed_open: bool = False  # the screening Lambda's error branch was taken (timeout, throttle, no permission)
 
     @property
     def ok(self) -> bool:
@@ -99,9 +103,11 @@ class ScreeningAnalysis:
     def step(self, unit: FlowUnit, action: Action, state: ScreenState, transition: Transition) -> ScreenState:
         if self.is_screening_lambda(action):
             # The error branch (timeout, throttle, missing permission) means nobody was screened.
-            return state if transition.kind == "error" else ScreenState(screened=True)
-        if (action.type == COMPARE and state.screened and action.param("ComparisonValue") in self.decision_paths
-                and transition.kind == "condition"):
+            if transition.kind == "error":
+                return state if state.ok else ScreenState(failed_open=True)
+            return ScreenState(screened=True)
+        if action.type == COMPARE and state.screened and action.param("ComparisonValue") in self.decision_paths:
+            # Every way out of a comparison on the decision (a match, the default, no match) follows from it.
             return ScreenState(screened=True, branched=True)
         return state
 
@@ -110,4 +116,6 @@ class ScreeningAnalysis:
             return None
         if state.screened:
             return "transfers to a queue without branching on the screening decision"
+        if state.failed_open:
+            return FAIL_OPEN_REASON
         return "transfers to a queue before any screening Lambda returned a decision"
