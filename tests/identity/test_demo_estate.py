@@ -61,11 +61,7 @@ def test_demo_findings_name_the_seeded_misconfigurations(demo_report):
 
 
 def test_denied_apis_in_the_simulator_make_results_unknown():
-    from connectguard.simulator.connect_server import Fault
-
-    faults = (Fault.access_denied("ListSecurityProfilePermissions"), Fault.access_denied("ListApprovedOrigins"),
-              Fault.access_denied("ListAuthenticationProfiles"))
-    snap = collect_demo(regions=("us-east-1",), faults=faults)
+    snap = collect_demo("denied")
     checks = [c for c in select_checks(MY_PRACTICES) if c.meta.id in MY_CHECKS]
     report = run_audit(snap, None, checks)
     by_check = defaultdict(list)

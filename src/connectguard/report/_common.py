@@ -36,17 +36,16 @@ def parse_arn(resource: str) -> dict[str, str] | None:
 def pseudo_path(finding: Finding) -> str:
     """A repository-relative path standing for an AWS resource (GitHub rejects an ARN as a location).
 
-    ``connectguard/<account>/<region or "global">/<service>/<resource path>``, each segment of the ARN's
-    resource part percent-encoded (so "https://x" inside an approved-origin resource stays one segment) and
-    ':' separators turned into '/'. Stable for a resource, so code scanning tracks it across runs.
+    ``connectguard/<account>/<region or "global">/<service>/<resource path>``: the ARN's resource part split
+    on '/', each segment percent-encoded (':' becomes %3A) and an empty segment written '_'. Two resources
+    never share a path, and a resource keeps its path across runs, so code scanning tracks it.
     """
     arn = parse_arn(finding.resource)
     account = finding.account or (arn or {}).get("account") or "unknown-account"
     if arn is None:
         return f"connectguard/{_seg(account)}/{_seg(finding.region or 'global')}/other/{_seg(finding.resource)}"
     region = arn["region"] or finding.region or "global"
-    raw = arn["resource"].replace(":", "/")
-    segments = "/".join(_seg(s) for s in raw.split("/"))
+    segments = "/".join(_seg(s) for s in arn["resource"].split("/"))
     return f"connectguard/{_seg(arn['account'] or account)}/{_seg(region)}/{_seg(arn['service'])}/{segments}"
 
 
