@@ -247,3 +247,22 @@ def test_unknown_instance_is_not_found(connect) -> None:
     with pytest.raises(ClientError) as exc:
         connect.list_users(InstanceId="00000000-0000-4000-8000-000000000000")
     assert _code(exc) == "ResourceNotFoundException"
+
+
+def test_update_contact_flow_content_is_served_and_validated(connect, support) -> None:
+    flow = next(f for f in support.flows if f.name == "After Hours")
+    original = flow.content_string()
+    doc = json.loads(original)
+    doc["Actions"].insert(0, {"Identifier": "log", "Type": "UpdateFlowLoggingBehavior",
+                              "Parameters": {"FlowLoggingBehavior": "Enabled"},
+                              "Transitions": {"NextAction": doc["StartAction"]}})
+    doc["StartAction"] = "log"
+    try:
+        connect.update_contact_flow_content(InstanceId=support.id, ContactFlowId=flow.id, Content=json.dumps(doc))
+        got = connect.describe_contact_flow(InstanceId=support.id, ContactFlowId=flow.id)["ContactFlow"]
+        assert json.loads(got["Content"]) == doc
+        with pytest.raises(ClientError) as exc:
+            connect.update_contact_flow_content(InstanceId=support.id, ContactFlowId=flow.id, Content="{broken")
+        assert _code(exc) == "InvalidContactFlowException"
+    finally:
+        connect.update_contact_flow_content(InstanceId=support.id, ContactFlowId=flow.id, Content=original)

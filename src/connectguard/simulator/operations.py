@@ -133,7 +133,7 @@ class Handler:
 
 
 HANDLERS: dict[str, Handler] = {}
-MUTATIONS = {"UpdateInstanceAttribute"}
+MUTATIONS = {"UpdateInstanceAttribute", "UpdateContactFlowContent"}  # served; every other mutation is refused
 _MUTATING = re.compile(
     r"^(Create|Update|Delete|Associate|Disassociate|Put|Start|Stop|Claim|Release|Tag|Untag|Replicate|Import|"
     r"Activate|Deactivate|Resume|Suspend|Pause|Transfer|Submit|Send|Monitor|Dismiss|Batch|Complete|Persist|"
@@ -548,6 +548,21 @@ def _describe_flow(ctx: OpContext) -> dict[str, Any]:
             f"Contact flow {ident} is not published; pass '{ident}:$SAVED' to read the saved content",
         )
     return {"ContactFlow": flow_wire(ctx, inst, flow)}
+
+
+@op("UpdateContactFlowContent")
+def _update_flow_content(ctx: OpContext) -> dict[str, Any]:
+    inst = ctx.instance()
+    ident = ctx.params["ContactFlowId"].partition(":")[0]
+    flow = _find(inst.flows, ident, "Contact flow")
+    try:
+        content = json.loads(ctx.params["Content"])
+    except (TypeError, ValueError):
+        raise ApiError("InvalidContactFlowException", 400, "The flow is not valid: content is not JSON") from None
+    if not isinstance(content, dict) or content.get("Version") != "2019-10-30" or not content.get("Actions"):
+        raise ApiError("InvalidContactFlowException", 400, "The flow is not valid: Version and Actions are required")
+    flow.content = content
+    return {}
 
 
 @op("SearchContactFlows", items="ContactFlows")
