@@ -47,6 +47,8 @@ SINKS = {
     "img src": ("img.src = v;", "tainted-url-sink"),
     "setAttribute href": ("a.setAttribute('href', v);", "tainted-url-sink"),
     "setAttribute onclick": ("a.setAttribute('onclick', v);", "tainted-code-sink"),
+    "dynamic import": ("import(v);", "tainted-code-sink"),
+    "innerHTML by subscript": ("el['innerHTML'] = v;", "tainted-html-sink"),
 }
 
 
@@ -80,6 +82,7 @@ def test_every_source_reaches_every_sink(scan, source, sink):
     "a.href = `https://example.com/${id}`;",
     "window.open(`/chat?id=${encodeURIComponent(id)}`);",
     "document.body.append(x);",  # DOM append inserts text
+    "import(`./locale/${lang}.js`);",
 ])
 def test_safe_code_has_no_findings(scan, code):
     assert scan(code) == []
@@ -183,6 +186,9 @@ def test_message_listener_without_origin_check(scan):
     # A comment that mentions origin is not a check.
     code2 = "window.addEventListener('message', (e) => { /* origin? */ start(e.data); });"
     assert rules(scan(code2)) == {(1, "message-origin-unchecked")}
+    # The global addEventListener is the window's.
+    code3 = "addEventListener('message', (e) => {\n  el.innerHTML = e.data;\n});"
+    assert rules(scan(code3)) == {(1, "message-origin-unchecked"), (2, "tainted-html-sink")}
     # A WebSocket's message event has no origin to check.
     assert scan("ws.addEventListener('message', (e) => start(e.data));") == []
 

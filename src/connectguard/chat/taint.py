@@ -587,6 +587,11 @@ class FileAnalysis:
                 self._bind_arguments(method, args, node)
             return
         if fn.type == "identifier":
+            if callee == "addEventListener" and len(args) >= 2 and _string_value(args[0]) == "message":
+                handler = self.function_value(args[1])
+                if handler is not None:
+                    self._message_handler(handler, None, node)  # the global object's listener
+                return
             setter = self.state_setters.get(self.resolve(callee, node))
             if setter is not None and args:
                 arg = unwrap(args[0])
@@ -836,6 +841,11 @@ def find_sinks(a: FileAnalysis) -> Iterator[SinkHit]:
         if left.type == "identifier" and text(left) == "location":
             yield SinkHit("url", "location", node, right)
             continue
+        if left.type == "subscript_expression":  # el["innerHTML"] = ...
+            index = _string_value(left.child_by_field_name("index"))
+            if index in HTML_PROPERTIES:
+                yield SinkHit("html", index, node, right)
+            continue
         if left.type != "member_expression":
             continue
         prop = text(left.child_by_field_name("property"))
@@ -900,6 +910,9 @@ def _call_sinks(a: FileAnalysis, node: tree_sitter.Node) -> Iterator[SinkHit]:
         return
     args = [x for x in args_node.named_children if x.type != "comment"]
     callee = _norm(fn)
+    if fn.type == "import" and args:  # import(url) loads and runs a module
+        yield SinkHit("code-taint-or-string", "import()", node, args[0])
+        return
     if fn.type == "identifier" or callee in ("window.eval", "window.setTimeout", "window.setInterval",
                                               "window.open", "window.Function", "globalThis.eval"):
         name = callee.rsplit(".", 1)[-1]
@@ -978,6 +991,8 @@ def analyse(a: FileAnalysis) -> list[ChatFinding]:
         if hit.kind in ("url-taint-only", "html-taint-only"):
             continue
         if hit.kind == "code-taint-or-string":
+            if hit.sink == "import()" and a.has_safe_url_prefix(hit.value):
+                continue  # import(`./locale/${lang}.js`) stays on this origin
             if not a.is_constant(hit.value) and _stringish(hit.value):
                 add("unsafe-code-sink", Severity.LOW, hit, None, f"string built at run time is executed by {hit.sink}")
             continue
@@ -994,11 +1009,17 @@ def analyse(a: FileAnalysis) -> list[ChatFinding]:
                 "agents or bots")
     for node in a.nodes.get("call_expression", []):
         fn = unwrap(node.child_by_field_name("function"))
-        if fn is None or fn.type != "member_expression" or text(fn.child_by_field_name("property")) != "addEventListener":
+        if fn is None:
+            continue
+        if fn.type == "member_expression":
+            if text(fn.child_by_field_name("property")) != "addEventListener" or not is_window_receiver(
+                    fn.child_by_field_name("object")):
+                continue
+        elif fn.type != "identifier" or text(fn) != "addEventListener":
             continue
         args_node = node.child_by_field_name("arguments")
-        args = args_node.named_children if args_node is not None else []
-        if len(args) < 2 or _string_value(args[0]) != "message" or not is_window_receiver(fn.child_by_field_name("object")):
+        args = [x for x in (args_node.named_children if args_node is not None else []) if x.type != "comment"]
+        if len(args) < 2 or _string_value(args[0]) != "message":
             continue
         handler = a.function_value(args[1])
         if handler is not None and not checks_origin(handler):
