@@ -158,3 +158,18 @@ def test_memory_is_bounded_by_batches_and_results_do_not_depend_on_batch_size(tm
     assert key(small) == key(big)
     assert {a.event_id for a in small if a.rule_name == "connect_instance_deleted"} == {f"planted-{i}" for i in range(5)}
     assert s1.events == s2.events == 5005
+
+
+def test_contains_through_a_list_of_objects(tmp_path):
+    # SigmaHQ's ECS credential-endpoint rule: requestParameters.containerDefinitions.command|contains,
+    # where containerDefinitions is a list.
+    hit = make_event("RegisterTaskDefinition", "ecs.amazonaws.com",
+                     request={"containerDefinitions": [{"command": ["curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]}]})
+    miss = make_event("RegisterTaskDefinition", "ecs.amazonaws.com", request={"containerDefinitions": [{"command": ["sleep"]}]})
+    path = write_trail(tmp_path / "x.json.gz", [hit, miss])
+    ruleset = _rule(tmp_path, """  sel:
+    eventSource: ecs.amazonaws.com
+    requestParameters.containerDefinitions.command|contains: '$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'
+  condition: sel""")
+    alerts, _ = run_detection(ruleset, discover([str(path)]))
+    assert [a.event_id for a in alerts] == [hit["eventID"]]

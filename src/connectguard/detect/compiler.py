@@ -162,6 +162,14 @@ class SqlCompiler:
                         f"({like} OR lower(json_format(json_extract({ref.json_column}, '{ref.json_path}'))) "
                         f"LIKE {element} ESCAPE '\\')"
                     )
+                    top = ref.json_path.split(".")[1] if ref.json_path else None
+                    if top and ref.json_path.count(".") > 1 and pattern.startswith("%") and pattern.endswith("%"):
+                        # A path through a list (containerDefinitions[].command) does not resolve in
+                        # JSON path; for "contains", search the text of the first key's subtree.
+                        like = like[:-1] + (
+                            f" OR lower(json_format(json_extract({ref.json_column}, '$.{top}'))) "
+                            f"LIKE {sql_string(pattern)} ESCAPE '\\')"
+                        )
                 return like
             plain = value.to_plain().lower()
             eq = f"lower({text}) = {sql_string(plain)}"
