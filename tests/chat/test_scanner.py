@@ -217,6 +217,24 @@ def test_html_inline_script_lines_are_lines_of_the_file():
     assert [(f.line, f.column, f.rule) for f in findings] == [(9, 5, "tainted-html-sink")]
 
 
+def test_scripts_of_one_page_share_their_globals():
+    page = b"""<html><body>
+<script>
+  function show(html) {
+    document.getElementById("log").innerHTML = html
+  }
+</script>
+<p>caf\xc3\xa9</p><script>(function () {
+  session.onMessage((e) => show(e.data.Content))
+})()</script>
+<script>let broken = ;</script>
+</body></html>
+"""
+    result = scan_source(page, "page.html")
+    assert [(f.line, f.column, f.rule) for f in result.findings] == [(4, 5, "tainted-html-sink")]
+    assert [(e.line, e.file) for e in result.errors] == [(10, "page.html")]
+
+
 def test_vue_sfc_template_and_typescript_script():
     sfc = b"""<template>
   <div>

@@ -43,8 +43,10 @@ def scan_source(source: bytes, file: str, *, kind: str | None = None,
             result.errors.append(ScanError(file, "markup could not be parsed completely; the rest was scanned",
                                            error[0] + 1))
         analyses = []
-        for block in blocks:
-            analysis = _analyse_block(block, file, sanitizers, result)
+        for grammar in sorted({b.grammar for b in blocks}):
+            # The page's scripts share one global scope: analyse them together, each at its place.
+            masked = _mask_outside(source, [b for b in blocks if b.grammar == grammar])
+            analysis = _analyse_block(languages.ScriptBlock(masked, grammar), file, sanitizers, result)
             if analysis is not None:
                 analyses.append(analysis)
         result.findings.extend(_template_findings(template_sinks, analyses, file))
@@ -64,6 +66,26 @@ def _analyse_block(block: languages.ScriptBlock, file: str, sanitizers: tuple[st
     analysis = FileAnalysis(tree, file, row_offset=block.row, column_offset=block.column, sanitizers=sanitizers)
     result.findings.extend(analyse(analysis))
     return analysis
+
+
+def _mask_outside(source: bytes, blocks: list[languages.ScriptBlock]) -> bytes:
+    """The file with everything but the given script blocks blanked out (newlines kept).
+
+    Parsing this keeps every position equal to the position in the file. A ';' closes each
+    block, so two blocks never run together into one statement.
+    """
+    lines = source.split(b"\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    out = bytearray(b if b == 0x0A else 0x20 for b in source)
+    for block in blocks:
+        begin = starts[block.row] + block.column if block.row < len(starts) else len(source)
+        end = begin + len(block.source)
+        out[begin:end] = block.source
+        if end < len(out) and out[end] != 0x0A:
+            out[end] = ord(";")
+    return bytes(out)
 
 
 _IDENT = re.compile(r"^\s*(?:this\.)?([A-Za-z_$][\w$]*)")
