@@ -128,7 +128,8 @@ class FixConfig(_Section):
     alarm_email: str | None = Field(None, description="E-mail address subscribed to that topic (optional).")
     log_destination_arn: str | None = Field(
         None, description="Where flow logs are streamed for long-term storage: a Firehose delivery stream, Kinesis "
-        "stream or CloudWatch Logs destination ARN (subscription filter target). Unset: no filter is generated.")
+        "stream or CloudWatch Logs destination ARN (subscription filter target; `{region}` is replaced by the log "
+        "group's region). Unset: no filter is generated.")
     log_destination_role_arn: str | None = Field(
         None, description="IAM role CloudWatch Logs assumes to write to a Firehose or Kinesis destination.")
 

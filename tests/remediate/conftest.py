@@ -1,0 +1,40 @@
+"""One simulated estate (moto + the Connect simulator) shared by the remediation round-trip tests.
+
+`fix --apply` changes the estate, so the round trip runs in one test module, in order.
+The quota is off and the collector's rate is high so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from connectguard.collect.runner import CollectOptions, collect_snapshot
+from connectguard.inventory.model import Snapshot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flows"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks_logging"))
+
+FAST_RPS = 500.0
+
+
+@pytest.fixture(scope="module")
+def estate() -> Iterator[object]:
+    from connectguard.simulator import SimulatedEstate, demo_world
+
+    with SimulatedEstate(demo_world(), quota=False) as est, pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_CONFIG_FILE", "/nonexistent/connectguard-test")
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/connectguard-test")
+        for key, value in est.env.items():
+            mp.setenv(key, value)
+        yield est
+
+
+def collect(regions: list[str]) -> Snapshot:
+    return collect_snapshot(boto3.Session(), regions, options=CollectOptions(max_rps=FAST_RPS, max_attempts=4))
