@@ -50,7 +50,7 @@ h2{font-size:16px;margin:0 0 12px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
 .b-FAIL{background:#b34700}.b-UNKNOWN{background:#9a6a00}.b-MANUAL{background:#1f6f99}.b-PASS{background:#00704f}
 .b-SUPPRESSED{background:#666}
