@@ -225,7 +225,7 @@ def demo_world(seed: int = 7) -> World:
         connect_instances=[support, sales],
         directories=[
             Directory(name="sales-ad.acme.example", short_name="SALESAD", type="MicrosoftAD",
-                      radius=RadiusSettings(servers=["10.20.0.10", "10.20.1.10"])),
+                      radius=RadiusSettings(servers=["10.20.0.10", "10.20.1.10"], protocol="MS-CHAPv2")),
         ],
         kms_keys=[
             KmsKey(alias="alias/connect-recordings", description="Connect call recordings", rotation=True),
