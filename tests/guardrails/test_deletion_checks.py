@@ -74,8 +74,9 @@ def test_wildcards_and_implicit_deny_protect():
 
 def test_misspelled_action_and_other_instance_protect_nothing():
     typo = guarded(deny("Typo", ["connect:DeleteInstances"], [instance_arn("i-1")]))
-    assert findings(snapshot([instance("i-1")], typo), "instance-deletion-not-denied")[
-        instance_arn("i-1")].status is Status.FAIL
+    f = findings(snapshot([instance("i-1")], typo), "instance-deletion-not-denied")[instance_arn("i-1")]
+    assert f.status is Status.FAIL
+    assert "did you mean connect:DeleteInstance?" in f.evidence["notes"][0]
     not_action = guarded({"Sid": "AllButDescribe", "Effect": "Deny", "NotAction": "connect:DeleteInstance",
                           "Resource": "*"})
     assert findings(snapshot([instance("i-1")], not_action), "instance-deletion-not-denied")[

@@ -25,7 +25,13 @@ from connectguard.guardrails.protections import (
     signin_protections,
     signin_roles,
 )
-from connectguard.guardrails.verify import ProtectionVerdict, probes, service_linked_role_notes, verify_protection
+from connectguard.guardrails.verify import (
+    ProtectionVerdict,
+    misspelled_action_notes,
+    probes,
+    service_linked_role_notes,
+    verify_protection,
+)
 from connectguard.inventory.model import Instance, RegionInventory
 
 PLAN_HINT = ("`connectguard guardrails plan` writes the SCP for this estate with its real ARNs; "
@@ -49,7 +55,8 @@ def _verdicts(ctx: CheckContext, protections: list[Protection]) -> list[Protecti
     for p in protections:
         key = (p.action, p.resource)
         if key not in cache:
-            cache[key] = verify_protection(ctx.snapshot, _chain(ctx), p, ctx.config, _probes(ctx))
+            cache[key] = verify_protection(ctx.snapshot, _chain(ctx), p, ctx.config, _probes(ctx),
+                                           ctx.memo("guardrails.probe_contexts", dict))
         out.append(cache[key])
     return out
 
@@ -72,6 +79,7 @@ def _result(ctx: CheckContext, resource: str, region: str, what: str, verdicts: 
     evidence = {**evidence, "protections": [v.to_json() for v in verdicts],
                 "scp_chain": [layer.name for layer in _chain(ctx).layers]}
     notes = service_linked_role_notes(_chain(ctx))
+    notes += misspelled_action_notes(_chain(ctx), sorted({v.protection.action for v in verdicts}))
     if notes:
         evidence["notes"] = notes
     if failing:

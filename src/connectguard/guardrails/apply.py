@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectguard.conventions import ConnectGuardError, ExitCode
+from connectguard.conventions import ConnectGuardError
 from connectguard.guardrails.plan import DESCRIPTION, MAX_SCPS_PER_TARGET, POLICY_NAME, GuardrailPlan
 from connectguard.policy import Decision, Request, RequestContext, evaluate, parse_policy, principal_layers
 from connectguard.policy.evaluate import ALLOW_ALL, Layer

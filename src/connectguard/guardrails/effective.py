@@ -21,7 +21,7 @@ from connectguard.policy import (
     parse_policy,
     principal_layers,
 )
-from connectguard.policy.evaluate import Evaluation
+from connectguard.policy.evaluate import Decision, Evaluation, action_applies
 
 ORG_ROLE_FIX = ("collect with `connectguard collect --org-role arn:aws:iam::MANAGEMENT_ACCOUNT:role/ROLE` "
                 "(a role in the management or delegated-administrator account that can read the SCP chain)")
@@ -201,6 +201,10 @@ def principal_context(snapshot: Snapshot, principal_arn: str, principal_type: st
 
 def evaluate_principal(pp: PrincipalPolicies, chain: ScpChain, action: str, resource: str,
                        context: RequestContext) -> Evaluation:
+    if not any(st.effect == "Allow" and action_applies(st, action) for p in pp.identity for st in p.statements):
+        # Nothing the principal holds names the action: an implicit deny, whatever else applies.
+        return Evaluation(request=Request(action, resource, context), decision=Decision.DENY,
+                          missing_allow=["identity policies"])
     layers = list(chain.layers) if chain.usable else []
     layers += principal_layers(pp.identity, pp.boundary)
     return evaluate(Request(action, resource, context), layers)

@@ -242,9 +242,10 @@ def verify_plan(snapshot: Snapshot, config: Config, plan: GuardrailPlan, chain: 
         layers.append(Layer(name=layer.name, kind="scp", policies=kept + extra))
     planned_chain = ScpChain("ok", layers=layers, levels=levels, organization_id=chain.organization_id)
     probe_list = probes(snapshot)
+    contexts: dict = {}
     out = []
     for p in plan.protections:
-        verdict = verify_protection(snapshot, planned_chain, p, config, probe_list)
+        verdict = verify_protection(snapshot, planned_chain, p, config, probe_list, contexts)
         out.append({"action": p.action, "resource": p.resource,
                     "status": "would pass" if verdict.status is Status.PASS else "would still fail",
                     "summary": verdict.summary})

@@ -9,6 +9,7 @@ depends on it is conditional protection, never protection.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from connectguard.conventions import Status
 from connectguard.guardrails.effective import ScpChain, evaluate_chain_only, is_service_linked, principal_context
 from connectguard.guardrails.protections import Protection
 from connectguard.inventory.model import Snapshot
-from connectguard.policy import RequestContext
+from connectguard.policy import Layer, Policy, Request, RequestContext, statement_applies
 from connectguard.policy.evaluate import Decision, Evaluation
 from connectguard.policy.matching import glob_match
 
@@ -48,9 +49,9 @@ class ProtectionVerdict:
         if self.denied_by:
             doc["denied_by"] = self.denied_by
         if self.not_denied:
-            doc["not_denied_for"] = self.not_denied[:20]
-            if len(self.not_denied) > 20:
-                doc["not_denied_for_more"] = len(self.not_denied) - 20
+            doc["not_denied_for"] = self.not_denied[:MAX_LISTED]
+            if len(self.not_denied) > MAX_LISTED:
+                doc["not_denied_for_more"] = len(self.not_denied) - MAX_LISTED
         if self.break_glass:
             doc["break_glass_exempt"] = self.break_glass
         return doc
@@ -75,10 +76,31 @@ def probes(snapshot: Snapshot) -> list[Probe]:
     return out
 
 
-def _context(snapshot: Snapshot, chain: ScpChain, probe: Probe, region: str | None) -> RequestContext:
-    tags = {f"aws:PrincipalTag/{k}": v for k, v in probe.tags}
-    return principal_context(snapshot, probe.arn, probe.type, region=region, organization_id=chain.organization_id,
-                             extra=tags)
+MAX_LISTED = 20
+
+
+def _context(snapshot: Snapshot, chain: ScpChain, probe: Probe, region: str | None,
+             cache: dict[tuple[str, str | None], RequestContext]) -> RequestContext:
+    """Each probe's request context, built once per region for one snapshot and chain."""
+    key = (probe.arn, region)
+    ctx = cache.get(key)
+    if ctx is None:
+        tags = {f"aws:PrincipalTag/{k}": v for k, v in probe.tags}
+        ctx = cache[key] = principal_context(snapshot, probe.arn, probe.type, region=region,
+                                             organization_id=chain.organization_id, extra=tags)
+    return ctx
+
+
+def _reduce(chain: ScpChain, protection: Protection, open_ctx: RequestContext) -> ScpChain:
+    request = Request(protection.action, protection.resource, open_ctx)
+    layers = []
+    for layer in chain.layers:
+        policies = tuple(
+            Policy(name=p.name, kind=p.kind, statements=tuple(st for st in p.statements
+                                                              if not statement_applies(st, request).no))
+            for p in layer.policies)
+        layers.append(Layer(name=layer.name, kind=layer.kind, policies=policies))
+    return ScpChain(chain.status, layers=layers, levels=chain.levels, organization_id=chain.organization_id)
 
 
 def _denials(ev: Evaluation) -> list[dict[str, Any]]:
@@ -89,7 +111,8 @@ def _denials(ev: Evaluation) -> list[dict[str, Any]]:
 
 
 def verify_protection(snapshot: Snapshot, chain: ScpChain, protection: Protection, config: Config,
-                      probe_list: list[Probe] | None = None) -> ProtectionVerdict:
+                      probe_list: list[Probe] | None = None,
+                      contexts: dict[tuple[str, str | None], RequestContext] | None = None) -> ProtectionVerdict:
     """PASS when the chain denies the action for every probe except configured break-glass principals."""
     assert chain.usable, "verify only a usable chain"
     region = protection.region
@@ -105,9 +128,12 @@ def verify_protection(snapshot: Snapshot, chain: ScpChain, protection: Protectio
     denied_by: dict[str, dict[str, Any]] = {}
     not_denied: list[dict[str, Any]] = []
     exempt: list[str] = []
+    # Only statements that may apply without knowing the principal can apply for some principal
+    # (adding known keys only resolves conditions): evaluate each probe against those alone.
+    reduced = _reduce(chain, protection, open_ctx)
     for probe in probe_list if probe_list is not None else probes(snapshot):
-        ev = evaluate_chain_only(chain, protection.action, protection.resource,
-                                 _context(snapshot, chain, probe, region))
+        ev = evaluate_chain_only(reduced, protection.action, protection.resource,
+                                 _context(snapshot, chain, probe, region, contexts if contexts is not None else {}))
         if ev.denied:
             for d in _denials(ev):
                 denied_by.setdefault(repr(sorted(d.items())), d)
@@ -115,10 +141,14 @@ def verify_protection(snapshot: Snapshot, chain: ScpChain, protection: Protectio
         if is_break_glass(probe.arn, config):
             exempt.append(probe.arn)
             continue
-        entry = {"principal": probe.arn, "who": probe.label, "decision": ev.decision.value, "reason": ev.reason()}
-        if ev.decision is Decision.CONDITIONAL:
+        entry: dict[str, Any] = {"principal": probe.arn, "who": probe.label, "decision": ev.decision.value}
+        if len(not_denied) < MAX_LISTED:  # the reason is costly to write; the evidence lists the first ones
+            entry["reason"] = ev.reason()
+            if ev.decision is Decision.CONDITIONAL:
+                entry["depends_on"] = sorted(ev.unresolved_keys)
+                entry["conditional_denies"] = [m.to_json() for m in ev.conditional_denies]
+        elif ev.decision is Decision.CONDITIONAL:
             entry["depends_on"] = sorted(ev.unresolved_keys)
-            entry["conditional_denies"] = [m.to_json() for m in ev.conditional_denies]
         not_denied.append(entry)
     if not not_denied:
         extra = f" except configured break-glass principal(s) {', '.join(exempt)}" if exempt else ""
@@ -151,4 +181,25 @@ def service_linked_role_notes(chain: ScpChain) -> list[str]:
                             f"role {r}: SCPs do not apply to service-linked roles and IAM already refuses "
                             "DeleteRole on them, so this statement protects nothing. Protect the SAML sign-in role "
                             "users federate through instead.")
+    return notes
+
+
+def misspelled_action_notes(chain: ScpChain, wanted: list[str]) -> list[str]:
+    """A Deny naming an action that does not exist protects nothing: flag near misses of the ones we need."""
+    by_lower = {a.lower(): a for a in wanted}
+    notes = []
+    for layer in chain.layers:
+        for policy in layer.policies:
+            for st in policy.statements:
+                if st.effect != "Deny":
+                    continue
+                for action in st.actions or ():
+                    lowered = action.lower()
+                    if "*" in action or "?" in action or lowered in by_lower:
+                        continue
+                    close = difflib.get_close_matches(lowered, list(by_lower), n=1, cutoff=0.85)
+                    if close:
+                        notes.append(f"{policy.name} statement {st.sid or st.index} at {layer.name} denies {action}, "
+                                     f"which is not an action this guardrail needs (did you mean "
+                                     f"{by_lower[close[0]]}?): a misspelled action in a Deny protects nothing")
     return notes

@@ -75,6 +75,10 @@ class Statement:
     principal: Any = None
     not_principal: Any = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Memo of action / resource matches (they do not depend on the request context unless a
+    # policy variable is involved, which is never cached). Frozen dataclass, mutable dict.
+    match_cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    has_resource_variables: bool = field(default=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -157,6 +161,7 @@ def _parse_statement(policy: str, kind: PolicyKind, index: int, raw: Any) -> Sta
         policy=policy, index=index, sid=sid, effect=effect, actions=actions, not_actions=not_actions,
         resources=resources, not_resources=not_resources, conditions=conditions,
         principal=principal, not_principal=not_principal, raw=raw,
+        has_resource_variables=any("${" in r for r in (resources or ()) + (not_resources or ())),
     )
 
 

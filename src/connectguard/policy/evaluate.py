@@ -130,16 +130,31 @@ class Evaluation:
 
 
 def action_applies(statement: Statement, action: str) -> bool:
-    if statement.actions is not None:
-        return any(action_match(p, action) for p in statement.actions)
-    return not any(action_match(p, action) for p in statement.not_actions or ())
+    key = ("a", action)
+    hit = statement.match_cache.get(key)
+    if hit is None:
+        if statement.actions is not None:
+            hit = any(action_match(p, action) for p in statement.actions)
+        else:
+            hit = not any(action_match(p, action) for p in statement.not_actions or ())
+        statement.match_cache[key] = hit
+    return hit
 
 
 def resource_applies(statement: Statement, request: Request) -> Outcome:
-    variables = request.context.values
+    if not statement.has_resource_variables:
+        key = ("r", request.resource)
+        hit = statement.match_cache.get(key)
+        if hit is None:
+            hit = statement.match_cache[key] = _resource_applies(statement, request.resource, None)
+        return hit
+    return _resource_applies(statement, request.resource, request.context.values)
+
+
+def _resource_applies(statement: Statement, resource: str, variables) -> Outcome:
     if statement.resources is not None:
-        return any_of(_resource_match(p, request.resource, variables) for p in statement.resources)
-    return negate(any_of(_resource_match(p, request.resource, variables) for p in statement.not_resources or ()))
+        return any_of(_resource_match(p, resource, variables) for p in statement.resources)
+    return negate(any_of(_resource_match(p, resource, variables) for p in statement.not_resources or ()))
 
 
 def _resource_match(pattern: str, resource: str, variables) -> Outcome:
@@ -153,11 +168,12 @@ def _resource_match(pattern: str, resource: str, variables) -> Outcome:
 def statement_applies(statement: Statement, request: Request) -> Outcome:
     if not action_applies(statement, request.action):
         return NO
-    return all_of([
-        resource_applies(statement, request),
-        evaluate_conditions(statement.conditions, request.context, statement.policy) if statement.conditions
-        else YES,
-    ])
+    resource = resource_applies(statement, request)
+    if resource.no:
+        return NO
+    if not statement.conditions:
+        return resource
+    return all_of([resource, evaluate_conditions(statement.conditions, request.context, statement.policy)])
 
 
 def evaluate(request: Request, layers: Sequence[Layer]) -> Evaluation:
