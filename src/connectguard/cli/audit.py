@@ -63,9 +63,7 @@ def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[
         raise click.UsageError(f"format {output_format!r} is not available in this installation")
 
     if live:
-        from connectguard.cli.collect import collect_live
-
-        snap = collect_live(regions=list(regions), config=config)
+        snap = _collect_live(list(regions), config)
     else:
         snap = load_snapshot(snapshot)  # type: ignore[arg-type]
 
@@ -83,6 +81,30 @@ def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[
         write_output(render(report, output_format, show_pass=show_pass), output)
     return int(exit_status(report.failing_severities(), fail_on=fail_on, unknown=report.unknown_count(),
                            fail_on_unknown=fail_on_unknown))
+
+
+def _collect_live(regions: list[str], config):
+    """`audit --live`: the same read-only, rate-limited collection as `connectguard collect`, kept in memory."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from connectguard.cli.common import stderr_is_terminal
+    from connectguard.collect.caller import AwsReader
+    from connectguard.collect.progress import progress_display
+    from connectguard.collect.runner import CollectOptions, NoRegionError, collect_snapshot
+
+    options = CollectOptions.from_config(config.collect, regions=regions)
+    try:
+        session = boto3.Session()
+    except BotoCoreError as exc:
+        raise InputError(str(exc), "AWS configuration") from None
+    reader = AwsReader(session, max_rps=options.max_rps, max_attempts=options.max_attempts,
+                       concurrency=options.concurrency)
+    with progress_display(reader, enabled=stderr_is_terminal()) as display:
+        try:
+            return collect_snapshot(session, options=options, progress=display.phase, reader=reader)
+        except NoRegionError as exc:
+            raise InputError(str(exc), "--region") from None
 
 
 def _load_suppressions(path: Path | None):
