@@ -123,3 +123,19 @@ def test_plan_text_in_management_account_warns(tmp_path, capsys):
     assert code == 3  # cannot be verified: SCPs do not bind the management account
     assert "SCPs never restrict the management account" in out
     assert "aws organizations attach-policy" in out
+
+
+def test_verify_command_runs_the_guardrail_checks(tmp_path, capsys):
+    path = tmp_path / "snap.json"
+    save_snapshot(estate(1), path)
+    assert main(["guardrails", "verify", str(path), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert {f["practice"] for f in doc["findings"]} == {"deletion-guardrails", "emergency-access"}
+    plan = build_plan(estate(1), Config(), recommended=True)
+    save_snapshot(attach_to_snapshot(estate(1), plan), path)
+    # Guardrails in place; emergency access (AdministratorAccess) still fails, at high severity.
+    assert main(["guardrails", "verify", str(path), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    failing = {f["check"] for f in doc["findings"] if f["status"] == "FAIL"}
+    assert failing == {"emergency-access-unrestricted"}
+    assert main(["guardrails", "verify", str(path), "--fail-on", "critical", "--format", "json"]) == 0

@@ -8,9 +8,15 @@ from typing import Any
 
 import click
 
-from connectguard.cli.common import config_option, output_option, write_output
+from connectguard.cli.common import (
+    config_option,
+    fail_on_unknown_option,
+    output_option,
+    severity_option,
+    write_output,
+)
 from connectguard.config import load_config
-from connectguard.conventions import ExitCode, InputError, json_envelope
+from connectguard.conventions import ExitCode, InputError, exit_status, json_envelope
 from connectguard.files import write_text_atomic
 from connectguard.inventory import load_snapshot
 
@@ -32,10 +38,36 @@ def _plan_options(f):
 
 @click.group("guardrails")
 def guardrails() -> None:
-    """Plan and apply the deletion-guardrail SCP for an audited estate.
+    """Verify, plan and apply the deletion-guardrail SCP for an audited estate."""
 
-    Verify with `connectguard audit SNAPSHOT --checks deletion-guardrails,emergency-access`.
-    """
+
+@guardrails.command("verify")
+@_SNAPSHOT
+@click.option("--format", "-f", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@output_option
+@severity_option()
+@fail_on_unknown_option
+@config_option
+def verify(snapshot: Path, output_format: str, output: Path | None, fail_on, fail_on_unknown: bool,
+           config_path: Path | None) -> int:
+    """Run the deletion-guardrail and emergency-access checks on SNAPSHOT (same as `audit --checks ...`)."""
+    from connectguard.audit.engine import run_audit
+    from connectguard.audit.registry import select_checks
+    from connectguard.report import render
+
+    config = load_config(config_path)
+    report = run_audit(load_snapshot(snapshot), config, select_checks(["deletion-guardrails", "emergency-access"]))
+    if output_format == "table" and output is None:
+        from rich.console import Console
+
+        from connectguard.report.table import print_report
+
+        print_report(Console(highlight=False), report, show_pass=True)
+    else:
+        write_output(render(report, output_format, show_pass=True), output)
+    return int(exit_status(report.failing_severities(), fail_on=fail_on, unknown=report.unknown_count(),
+                           fail_on_unknown=fail_on_unknown))
 
 
 def _build(snapshot: Path, config_path: Path | None, target: str | None, break_glass: tuple[str, ...],
