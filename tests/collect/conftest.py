@@ -40,6 +40,12 @@ def collect(estate: object, regions: list[str] | None = None, **options: object)
     return collect_snapshot(boto3.Session(), regions or list(estate.world.regions), options=opts)  # type: ignore[attr-defined]
 
 
+def small_instance(estate: object, region: str = "us-east-1") -> object:
+    """The region's smallest instance: fault and CLI tests collect only it, to stay fast."""
+    candidates = [i for r, i in estate.world.instances() if r == region]  # type: ignore[attr-defined]
+    return min(candidates, key=lambda i: len(i.users) + len(i.security_profiles) + len(i.flows))
+
+
 @contextlib.contextmanager
 def faults(estate: object) -> Iterator[object]:
     sim = estate.connect  # type: ignore[attr-defined]

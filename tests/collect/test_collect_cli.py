@@ -1,0 +1,70 @@
+"""`connectguard collect`: exit statuses, the file it writes, usage errors."""
+
+from __future__ import annotations
+
+import stat
+
+from conftest import FAST_RPS, faults, small_instance
+
+from connectguard.cli import main
+from connectguard.inventory.io import load_snapshot
+
+REGION = "us-east-1"
+
+
+def _args(out, *extra: str) -> list[str]:
+    return ["collect", "--out", str(out), "--region", REGION, "--max-rps", str(FAST_RPS), "--quiet", *extra]
+
+
+def test_complete_collection_exits_0_and_writes_a_private_snapshot(estate, tmp_path) -> None:
+    out = tmp_path / "snap.json"
+    role = estate.ids["organization"]["reader_role"]
+    only = small_instance(estate)
+    with faults(estate):
+        assert main(_args(out, "--org-role", role, "--instance-id", only.id)) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    snap = load_snapshot(out)
+    assert snap.errors == []
+    assert [i.id for _r, i in snap.instances()] == [only.id]
+    assert snap.stats.max_rps == FAST_RPS
+
+
+def test_instance_filter_collects_only_that_instance(estate, tmp_path) -> None:
+    out = tmp_path / "one.json"
+    wanted = [i for r, i in estate.world.instances() if r == REGION][-1]
+    with faults(estate) as sim:
+        main(_args(out, "--instance-id", wanted.id))
+        described = sim.calls["DescribeInstance"]
+    assert [i.id for _r, i in load_snapshot(out).instances()] == [wanted.id]
+    assert described == 1
+
+
+def test_recorded_failures_exit_3(estate, tmp_path, capsys) -> None:
+    out = tmp_path / "partial.json.gz"
+    with faults(estate) as sim:
+        sim.deny("ListSecurityKeys")
+        code = main(["collect", "--out", str(out), "--region", REGION, "--max-rps", str(FAST_RPS),
+                     "--instance-id", small_instance(estate).id])
+    assert code == 3
+    snap = load_snapshot(out)
+    assert snap.errors and all(e.operation == "ListSecurityKeys" for e in snap.errors if e.service == "connect")
+    assert "ListSecurityKeys failed with AccessDeniedException" in capsys.readouterr().err
+
+
+def test_no_region_is_a_usage_error(estate, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    assert main(["collect", "--out", str(tmp_path / "x.json"), "--quiet"]) == 2
+    assert "no region" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_bad_rate_is_a_usage_error(tmp_path) -> None:
+    assert main(["collect", "--out", str(tmp_path / "x.json"), "--max-rps", "0"]) == 2
+
+
+def test_bad_config_is_a_usage_error(tmp_path, capsys) -> None:
+    cfg = tmp_path / "connectguard.toml"
+    cfg.write_text("[collect]\nmax_rsp = 3\n")
+    assert main(["collect", "--out", str(tmp_path / "x.json"), "--config", str(cfg)]) == 2
+    assert "max_rsp" in capsys.readouterr().err
