@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from connectguard.cli.common import format_option, output_option, severity_option, write_output
-from connectguard.conventions import ExitCode, exit_status
+from connectguard.conventions import exit_status
 
 
 @click.command("diff")
