@@ -75,7 +75,7 @@ class AuditReport:
             row = by_practice.setdefault(f.practice.value, {s.value: 0 for s in Status})
             row[f.status.value] += 1
         fail_by_severity = Counter(f.severity.value for f in self.findings if f.status is Status.FAIL)
-        return {
+        summary = {
             "total": len(self.findings),
             "by_status": self.counts(),
             "fail_by_severity": {s.value: fail_by_severity.get(s.value, 0) for s in Severity},
@@ -83,6 +83,19 @@ class AuditReport:
             "checks_run": len(self.checks_run),
             "collection_errors": self.collection_errors,
         }
+        if self.accounts:  # organization runs: the same counts per account, and per practice and account
+            by_account: dict[str, dict[str, int]] = {}
+            by_practice_account: dict[str, dict[str, dict[str, int]]] = {}
+            for f in self.findings:
+                account = f.account or "unknown"
+                by_account.setdefault(account, {s.value: 0 for s in Status})[f.status.value] += 1
+                cell = by_practice_account.setdefault(f.practice.value, {}).setdefault(
+                    account, {s.value: 0 for s in Status})
+                cell[f.status.value] += 1
+            summary["accounts"] = len(self.accounts)
+            summary["by_account"] = dict(sorted(by_account.items()))
+            summary["by_practice_and_account"] = dict(sorted(by_practice_account.items()))
+        return summary
 
     def to_json(self) -> dict[str, Any]:
         doc = json_envelope(
