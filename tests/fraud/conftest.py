@@ -28,12 +28,20 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_default_screener()
 
 
-@pytest.fixture
-def ddb() -> Iterator[object]:
+@pytest.fixture(scope="module")
+def _mocked_aws() -> Iterator[None]:
+    # One moto mock per module (starting one costs about a second on a loaded machine);
+    # each test gets a fresh table from `ddb`.
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        admin.init_table(client, TABLE)
-        yield client
+        yield
+
+
+@pytest.fixture
+def ddb(_mocked_aws) -> Iterator[object]:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    admin.init_table(client, TABLE)
+    yield client
+    client.delete_table(TableName=TABLE)
 
 
 class Clock:
@@ -68,3 +76,11 @@ def event(address: object = "+12065550100", params: dict | None = None, contact_
     if endpoint:
         contact["CustomerEndpoint"] = {"Address": address, "Type": "TELEPHONE_NUMBER"}
     return {"Name": "ContactFlowEvent", "Details": {"ContactData": contact, "Parameters": params or {}}}
+
+
+@pytest.fixture
+def offline(clock) -> Screener:
+    """A screener whose DynamoDB endpoint does not exist: for decisions that must make no request
+    (any request would turn the answer into reason=error)."""
+    client = store.make_client(endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    return Screener(TABLE, client, env={}, clock=clock, log_key=LOG_KEY)

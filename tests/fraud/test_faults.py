@@ -17,7 +17,7 @@ from connectguard.fraud.testing import FaultProxy, SilentServer
 
 from .conftest import LOG_KEY, TABLE, event
 
-DECISIONS = 500  # bench/bench_fraud.py --faults runs 10,000 (minutes against moto)
+DECISIONS = 400  # bench/bench_fraud.py --faults runs 10,000 (minutes against moto)
 
 
 @pytest.fixture(scope="module")

@@ -116,25 +116,26 @@ def test_deny_wins_over_velocity(screener, ddb):
     "address",
     [None, "", "   ", "anonymous", "Anonymous", "Restricted", "PRIVATE", "Unavailable", "sip:anonymous@anonymous.invalid"],
 )
-def test_withheld_callers_get_the_withheld_action(screener, address):
-    response = screener.screen(event(address))
+def test_withheld_callers_get_the_withheld_action(offline, address):
+    response = offline.screen(event(address))
     assert (response["decision"], response["reason"]) == ("review", "withheld")
-    assert screener.screen(event(address, {"withheldAction": "block"}))["decision"] == "block"
+    assert offline.screen(event(address, {"withheldAction": "block"}))["decision"] == "block"
 
 
-def test_missing_endpoint_is_withheld(screener):
-    assert screener.screen(event(endpoint=False))["reason"] == "withheld"
+def test_missing_endpoint_is_withheld(offline):
+    assert offline.screen(event(endpoint=False))["reason"] == "withheld"
 
 
 @pytest.mark.parametrize("address", ["+266696687", "12", "not a number", "+1 206 555 0100 999 999", "#31#"])
-def test_unparseable_numbers_get_the_withheld_action(screener, address):
-    assert screener.screen(event(address)) == {
+def test_unparseable_numbers_get_the_withheld_action(offline, address):
+    assert offline.screen(event(address)) == {
         "decision": "review", "reason": "unparseable", "recent_contacts": "0", "recorded": "false"}
 
 
-def test_withheld_callers_cost_no_request(screener, ddb):
-    counter = RequestCounter(screener.client)
-    screener.screen(event("anonymous"))
+def test_withheld_callers_cost_no_request(offline):
+    counter = RequestCounter(offline.client)
+    offline.screen(event("anonymous"))
+    offline.screen(event("+266696687"))
     assert counter.count == 0
 
 
@@ -154,8 +155,8 @@ def test_withheld_callers_cost_no_request(screener, ddb):
         {"Details": {"ContactData": {"ContactId": "c"}, "Parameters": ["failMode"]}},
     ],
 )
-def test_malformed_events_get_the_fail_mode(screener, bad):
-    response = screener.screen(bad)
+def test_malformed_events_get_the_fail_mode(offline, bad):
+    response = offline.screen(bad)
     assert_string_map(response)
     assert (response["decision"], response["reason"]) == ("allow", "bad-event")
 
@@ -165,8 +166,8 @@ def test_malformed_events_get_the_fail_mode(screener, bad):
     [{"velocityLimit": "many"}, {"velocityLimit": "0"}, {"deadlineMs": "99999"}, {"velocityAction": "hangup"},
      {"defaultCountry": "XX"}, {"withheldAction": {"x": 1}}],
 )
-def test_invalid_flow_parameters_are_a_bad_event_with_the_fail_mode(screener, params):
-    response = screener.screen(event(NUMBER, {**params, "failMode": "review"}))
+def test_invalid_flow_parameters_are_a_bad_event_with_the_fail_mode(offline, params):
+    response = offline.screen(event(NUMBER, {**params, "failMode": "review"}))
     assert (response["decision"], response["reason"]) == ("review", "bad-event")
 
 
@@ -178,9 +179,11 @@ def test_flow_parameters_win_over_environment(ddb, clock):
     assert screener.screen(event(NUMBER, {"velocityLimit": "10"}))["decision"] == "allow"
 
 
-def test_invalid_environment_setting_is_bad_config(ddb, clock):
-    screener = Screener(TABLE, store.make_client(), env={"CONNECTGUARD_FRAUD_VELOCITY_LIMIT": "x"}, clock=clock)
-    assert screener.screen(event(NUMBER))["reason"] == "bad-config"
+def test_invalid_environment_setting_is_bad_config(offline, clock):
+    screener = Screener(TABLE, offline.client, env={"CONNECTGUARD_FRAUD_VELOCITY_LIMIT": "x",
+                                                    "CONNECTGUARD_FRAUD_FAIL_MODE": "block"}, clock=clock)
+    assert screener.screen(event(NUMBER)) == {
+        "decision": "block", "reason": "bad-config", "recent_contacts": "0", "recorded": "false"}
 
 
 class RequestCounter:
@@ -225,3 +228,21 @@ def test_no_number_in_clear_in_logs(screener, ddb, caplog):
     expected = hmac.new(LOG_KEY, NUMBER.encode(), hashlib.sha256).hexdigest()[:20]
     assert decision_logs[0]["ani_hmac"] == expected
     assert decision_logs[0]["reason"] == "deny-list"
+
+
+def test_lambda_handler_reads_its_settings_from_the_environment(ddb, monkeypatch):
+    from connectguard.fraud import lambda_handler
+
+    deny(ddb, NUMBER)
+    monkeypatch.setenv("CONNECTGUARD_FRAUD_TABLE", TABLE)
+    monkeypatch.setenv("CONNECTGUARD_FRAUD_DEFAULT_COUNTRY", "US")
+    monkeypatch.setenv("CONNECTGUARD_FRAUD_LOG_KEY", "k")
+    assert lambda_handler(event("206-555-0100"), None)["reason"] == "deny-list"
+    assert lambda_handler(event("206-555-0101"), None)["decision"] == "allow"
+
+
+def test_lambda_handler_without_a_table_is_bad_config_with_the_fail_mode():
+    from connectguard.fraud import lambda_handler
+
+    assert lambda_handler(event(NUMBER, {"failMode": "review"}), None) == {
+        "decision": "review", "reason": "bad-config", "recent_contacts": "0", "recorded": "false"}

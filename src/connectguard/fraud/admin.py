@@ -185,13 +185,11 @@ def entry_from_table(item: dict[str, object]) -> core.DenyEntry:
 
 
 def client(*, region: str | None = None) -> Any:
-    """An admin client: the standard chain, with more patience than the Lambda's."""
+    """An admin client: the standard chain throughout (credentials, region, endpoint, and
+    retries via AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile)."""
     import boto3
-    from botocore.config import Config
 
-    return boto3.client(
-        "dynamodb", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 8})
-    )
+    return boto3.client("dynamodb", region_name=region)
 
 
 def caller_identity(*, region: str | None = None) -> str:
