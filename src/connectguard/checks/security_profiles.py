@@ -105,8 +105,8 @@ def _remediation(instance: Instance, profile: SecurityProfile, proposed: list[st
         "Apply it in the admin website (Users > Security profiles) or with "
         f"`aws connect update-security-profile --instance-id {instance.id} --security-profile-id {profile.id} "
         "--permissions <the proposed list>` (the list replaces the profile's permissions; see the evidence's "
-        "proposed_permissions). Give the removed permissions to a separate, unscoped-only-where-needed "
-        "administrator profile held by few people."
+        "proposed_permissions). Give the removed permissions only to a separate administrator profile held by "
+        "few people."
     )
 
 

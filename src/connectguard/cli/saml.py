@@ -10,6 +10,7 @@ import click
 
 from connectguard.cli.common import format_option, output_option, write_output
 from connectguard.conventions import ExitCode, InputError
+from connectguard.saml.response import MAX_INPUT_BYTES, inspect_response  # needs the 'saml' extra (defusedxml)
 
 
 @click.group("saml")
@@ -29,8 +30,6 @@ def check(response: Path, output_format: str, output: Path | None) -> int:
     printed: a captured response can be replayed until it expires, so delete the capture. Exit 0 when
     MFA is shown, 3 when the response shows no evidence either way, 2 on unreadable input.
     """
-    from connectguard.saml.response import MAX_INPUT_BYTES, inspect_response
-
     where = "stdin" if str(response) == "-" else str(response)
     try:
         if str(response) == "-":

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
 from connectguard.conventions import InputError, isoformat, json_envelope, utc_now
 
 MAX_INPUT_BYTES = 1024 * 1024  # a real response is a few KiB; 1 MiB bounds memory and parse time
@@ -158,9 +161,6 @@ def decode_input(raw: bytes, *, source: str = "<input>") -> bytes:
 
 
 def inspect_response(raw: bytes, *, source: str = "<input>", now: dt.datetime | None = None) -> SamlReport:
-    from defusedxml import DefusedXmlException
-    from defusedxml import ElementTree as SafeET
-
     xml = decode_input(raw, source=source)
     try:
         root = SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
