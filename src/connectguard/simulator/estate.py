@@ -74,8 +74,12 @@ class SimulatedEstate:
 
     def _start_moto(self) -> None:
         import logging
+        import os
 
         from moto.server import ThreadedMotoServer
+
+        # moto's EC2 back end (needed for Directory Service VPCs) otherwise builds ~1,300 AMIs per region
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log is noise here
 

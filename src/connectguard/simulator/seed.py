@@ -28,6 +28,7 @@ import zipfile
 from typing import Any
 
 import boto3
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -56,9 +57,17 @@ class _Seeder:
             "kms": {}, "directories": {}, "vpcs": {}, "sns": {}, "organization": {},
         }
         self.account = world.account_id
+        self._session = boto3.session.Session()  # one loader cache for every client
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
     def client(self, service: str, region: str = "us-east-1", **creds: str) -> Any:
-        return boto3.client(
+        key = (service, region, creds.get("key", ""))
+        if key not in self._clients:
+            self._clients[key] = self._new_client(service, region, **creds)
+        return self._clients[key]
+
+    def _new_client(self, service: str, region: str, **creds: str) -> Any:
+        return self._session.client(
             service,
             region_name=region,
             endpoint_url=self.url,
