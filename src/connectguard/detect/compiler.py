@@ -215,3 +215,49 @@ def compile_condition(tree: object) -> CompiledCondition:
 def correlation_field(name: str) -> str:
     """A group-by field of a correlation rule as SQL (case preserved: groups are exact)."""
     return resolve_field(name).scalar
+
+
+def _conjuncts(node: object) -> list[object]:
+    if isinstance(node, ConditionAND):
+        return [c for a in node.args for c in _conjuncts(a)]
+    return [node]
+
+
+def prefilter_term(tree: object) -> tuple[str, tuple[str, ...]] | None:
+    """A cheap necessary condition of the rule, over one raw record ``r`` (a DuckDB lambda body).
+
+    It is one top-level conjunct of the rule that tests a typed envelope field against plain
+    values (``eventName IN (...)`` usually), so every event the rule matches passes it. The
+    loader uses the union of these terms to keep only candidate records; None when the rule
+    has no such conjunct (then every record is kept). Returns (record path, lower-cased values).
+    """
+    best: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+    for conj in _conjuncts(tree):
+        leaves = conj.args if isinstance(conj, ConditionOR) else [conj]
+        if not all(isinstance(x, ConditionFieldEqualsValueExpression) for x in leaves):
+            continue
+        names = {x.field for x in leaves}  # type: ignore[union-attr]
+        if len(names) != 1:
+            continue
+        name = names.pop()
+        if name is None or not known_struct_path(name.split(".")):
+            continue
+        values = [x.value for x in leaves]  # type: ignore[union-attr]
+        if not all(isinstance(v, SigmaString) and not v.contains_special() for v in values):
+            continue
+        term = ("r." + name, tuple(v.to_plain().lower() for v in values))
+        # eventName is the most selective field; eventSource the least.
+        rank = {"eventname": 0, "errorcode": 1}.get(name.lower(), 3 if name.lower() == "eventsource" else 2)
+        if best is None or rank < best[0]:
+            best = (rank, term)
+    return best[1] if best else None
+
+
+def prefilter_sql(terms: list[tuple[str, tuple[str, ...]]]) -> str:
+    """One lambda body from several rules' terms: one IN list per field."""
+    by_path: dict[str, dict[str, None]] = {}
+    for path, values in terms:
+        by_path.setdefault(path, {}).update(dict.fromkeys(values))
+    return " OR ".join(
+        f"lower({path}) IN ({', '.join(sql_string(v) for v in values)})" for path, values in by_path.items()
+    )

@@ -123,7 +123,7 @@ class Engine:
 
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
         """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
-        loader = Loader(self.con)
+        loader = Loader(self.con, self.ruleset.prefilter())
         with Staging(self.s3_client) as staging:
             batch: list[LogFile] = []
             for f in files:

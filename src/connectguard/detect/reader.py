@@ -156,11 +156,17 @@ def _short(exc: BaseException) -> str:
 
 
 class Loader:
-    """Loads batches of files into the DuckDB table ``ct_events`` (one row per record: ``f`` file, ``r`` record)."""
+    """Loads batches of files into the DuckDB table ``ct_events`` (one row per record: ``f`` file, ``r`` record).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    ``prefilter`` (a DuckDB lambda body over one record ``r``) keeps only records some rule could
+    match: the union of one necessary conjunct per rule (see ``compiler.prefilter_term``). The
+    rules' own SQL then runs over those. None keeps every record.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, prefilter: str | None = None) -> None:
         self.con = con
         self.wrapper = envelope_json(wrapped=True)
+        self.prefilter = prefilter
 
     def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:
         """Replace ``ct_events`` with the records of ``files``; report the files that could not be read."""
@@ -189,54 +195,46 @@ class Loader:
             self._load(files[:mid], result)
             self._load(files[mid:], result)
 
-    def _scan(self) -> str:
-        return f"read_json_objects(?, filename = true, format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES})"
-
     def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
         paths = [str(p) for _, p in files]
-        # One pass: parse each file against the typed envelope and unnest its records. A file that
-        # yields no record is looked at again below (empty trail file, or not CloudTrail at all).
+        kept = f"list_filter(recs, lambda r: {self.prefilter})" if self.prefilter else "recs"
+        # One pass over the bytes: parse each file against the typed envelope, count its records,
+        # keep the candidates. Nothing else of the batch stays in memory.
         self.con.execute(
-            f"""INSERT INTO ct_events
-            SELECT filename, unnest(from_json(json, '{self.wrapper}').Records) FROM {self._scan()}""",
+            f"""CREATE OR REPLACE TEMP TABLE ct_batch AS
+            SELECT filename, recs IS NOT NULL AS has_records, len(recs) AS n, {kept} AS kept
+            FROM (SELECT filename, from_json(json, '{self.wrapper}').Records AS recs
+                  FROM read_json_objects(?, filename = true, format = 'auto',
+                                         maximum_object_size = {MAX_OBJECT_BYTES}))""",
             [paths],
         )
-        counts = dict(
-            self.con.execute(
-                "SELECT f, count(*) FROM ct_events WHERE f IN (SELECT unnest(?::VARCHAR[])) GROUP BY f", [paths]
+        per_file = {
+            row[0]: row[1:]
+            for row in self.con.execute(
+                "SELECT filename, count(*), bool_and(has_records), sum(n) FROM ct_batch GROUP BY filename"
             ).fetchall()
-        )
-        without_records = [(log, path) for log, path in files if str(path) not in counts]
-        verdicts = self._classify([str(p) for _, p in without_records]) if without_records else {}
+        }
+        good: list[str] = []
         for log, path in files:
-            if str(path) in counts:
-                result.files += 1
-                result.events += int(counts[str(path)])
-                continue
-            reason = verdicts.get(str(path))
-            if reason is None:
-                result.files += 1  # a trail file with an empty Records array
-            else:
-                result.skipped.append(Skipped(log.name, reason))
-
-    def _classify(self, paths: list[str]) -> dict[str, str]:
-        """Why files that yielded no record are not CloudTrail log files (absent: they are, but empty)."""
-        rows = self.con.execute(
-            f"""SELECT filename, count(*), bool_and(json_type(json, '$.Records') = 'ARRAY')
-            FROM {self._scan()} GROUP BY filename""",
-            [paths],
-        ).fetchall()
-        seen = {r[0]: (r[1], r[2]) for r in rows}
-        out = {}
-        for path in paths:
-            objects, has_records = seen.get(path, (0, False))
+            objects, has_records, n = per_file.get(str(path), (0, False, 0))
             if objects == 0:
-                out[path] = "empty file: no JSON value"
+                result.skipped.append(Skipped(log.name, "empty file: no JSON value"))
             elif objects != 1:
-                out[path] = f"not a CloudTrail log file: {objects} JSON values, expected one object"
+                result.skipped.append(
+                    Skipped(log.name, f"not a CloudTrail log file: {objects} JSON values, expected one object")
+                )
             elif not has_records:
-                out[path] = 'not a CloudTrail log file: no "Records" array'
-        return out
+                result.skipped.append(Skipped(log.name, 'not a CloudTrail log file: no "Records" array'))
+            else:
+                good.append(str(path))
+                result.files += 1
+                result.events += int(n or 0)
+        self.con.execute(
+            "INSERT INTO ct_events SELECT filename, unnest(kept) FROM ct_batch "
+            "WHERE filename IN (SELECT unnest(?::VARCHAR[]))",
+            [good],
+        )
+        self.con.execute("DROP TABLE ct_batch")
 
 
 def _reason(exc: duckdb.Error, path: Path) -> str:

@@ -24,7 +24,14 @@ from sigma.rule import SigmaRule
 
 from connectguard.config import DetectConfig
 from connectguard.conventions import InputError, Severity
-from connectguard.detect.compiler import UnsupportedRule, compile_condition, correlation_field, sql_string
+from connectguard.detect.compiler import (
+    UnsupportedRule,
+    compile_condition,
+    correlation_field,
+    prefilter_sql,
+    prefilter_term,
+    sql_string,
+)
 
 PACK_DIR = Path(__file__).parent / "rules"
 
@@ -64,6 +71,7 @@ class DetectionRule:
     sigma: SigmaRule
     eventbridge: bool = True  # the pack may mark a rule as batch-only
     generate: bool = True  # False: only feeds a correlation (Sigma's correlation `generate: false`)
+    prefilter: tuple[str, tuple[str, ...]] | None = None  # a necessary condition over one raw record (loader-side candidate filter)
 
     @property
     def key(self) -> str:
@@ -98,6 +106,13 @@ class RuleSet:
 
     def all_ids(self) -> list[str]:
         return [r.id for r in self.rules] + [c.id for c in self.correlations]
+
+    def prefilter(self) -> str | None:
+        """The union of every rule's necessary condition; None when some rule has none (keep all)."""
+        terms = [r.prefilter for r in self.rules]
+        if not terms or any(t is None for t in terms):
+            return None
+        return prefilter_sql(terms)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -243,6 +258,7 @@ def _compile_rule(item: SigmaRule, src: str, warnings: list[str]) -> DetectionRu
         warnings=rule_warnings,
         sigma=item,
         eventbridge=bool(custom.get("connectguard_eventbridge", True)),
+        prefilter=prefilter_term(conditions[0]) if len(conditions) == 1 else None,
     )
 
 
