@@ -129,3 +129,12 @@ def test_cli_dry_run_then_apply_then_nothing(organization, tmp_path, capsys):
     assert main(["guardrails", "apply", str(path), "--target", target, "--apply", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["apply"]["changes"] == 0 and doc["apply"]["mode"] == "apply"
+
+
+def test_cli_reports_aws_errors_in_one_line(tmp_path, capsys):
+    path = tmp_path / "snap.json"
+    save_snapshot(snapshot([instance("i-1")], org(chain()), iam(admin_role())), path)
+    with mock.patch.dict(os.environ, ENV), mock_aws():  # no organization exists
+        assert main(["guardrails", "apply", str(path), "--target", "ou-none-12345678"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("connectguard: error: guardrails apply: AWS call failed") and err.count("\n") == 1

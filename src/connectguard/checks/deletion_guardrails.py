@@ -233,7 +233,7 @@ def directory_deletion_not_denied(ctx: CheckContext) -> Iterator[Result]:
     these in the same SCP keeps the evidence.""",
     remediation=f"""Deny connect:DisassociateInstanceStorageConfig and connect:UpdateInstanceAttribute on the
     instance, cloudtrail:StopLogging and cloudtrail:DeleteTrail on the trail(s), and s3:DeleteBucket on the
-    recording buckets. {PLAN_HINT} (add --recommended).""",
+    recording buckets. {PLAN_HINT} (The plan includes these unless --required-only.)""",
     detects="""One result per instance, with a verdict per action and resource (trails of the instance's region
     and the S3 buckets of its storage configs).""",
     before=SCP_EXAMPLE_BEFORE,

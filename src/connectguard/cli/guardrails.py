@@ -16,7 +16,7 @@ from connectguard.cli.common import (
     write_output,
 )
 from connectguard.config import load_config
-from connectguard.conventions import ExitCode, InputError, exit_status, json_envelope
+from connectguard.conventions import ConnectGuardError, ExitCode, InputError, exit_status, json_envelope
 from connectguard.files import write_text_atomic
 from connectguard.inventory import load_snapshot
 
@@ -168,14 +168,19 @@ def apply(snapshot: Path, target: str, break_glass: tuple[str, ...], recommended
     the policy would deny the caller managing it.
     """
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from connectguard.guardrails.apply import apply_plan
 
     result = _build(snapshot, config_path, target, break_glass, recommended, name)
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-    region = session.region_name or "us-east-1"
-    report = apply_plan(result, session.client("organizations", region_name=region),
-                        session.client("sts", region_name=region), apply=do_apply)
+    try:
+        session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        region = session.region_name or "us-east-1"
+        report = apply_plan(result, session.client("organizations", region_name=region),
+                            session.client("sts", region_name=region), apply=do_apply)
+    except (ClientError, BotoCoreError) as exc:
+        # One line naming the call that failed; steps before it may have been made (re-run: apply is idempotent).
+        raise ConnectGuardError(f"guardrails apply: AWS call failed: {exc}") from None
     if output_format == "json":
         write_output(json.dumps(json_envelope({"apply": report.to_json(), "plan": result.to_json()}), indent=2),
                      output)
