@@ -72,6 +72,7 @@ def diff_snapshots(old: Snapshot, new: Snapshot) -> SnapshotDiff:
             side = "old" if before.instances is None else "new"
             result.not_compared.append(f"{region.region}: instances not seen in the {side} snapshot")
             continue
+        _diff_trails(result, before, region)
         old_instances = {i.id: i for i in before.instances}
         for inst in region.instances:
             prev = old_instances.pop(inst.id, None)
@@ -307,6 +308,22 @@ def _diff_storage(result: SnapshotDiff, region: RegionInventory, old: Instance, 
                 add(Change("storage-encryption-removed", Severity.HIGH, r, iid,
                            f"{new.arn}/storage-config/{c.association_id}",
                            f"{rtype} storage on {label} no longer has a KMS key", keys_a[c.association_id], None))
+
+
+def _diff_trails(result: SnapshotDiff, old: RegionInventory, new: RegionInventory) -> None:
+    if old.trails is None or new.trails is None:
+        return
+    before = {t.arn: t for t in old.trails}
+    for trail in new.trails:
+        prev = before.get(trail.arn)
+        if prev is not None and prev.is_logging is True and trail.is_logging is False:
+            result.changes.append(Change("logging-turned-off", Severity.HIGH, new.region, "", trail.arn,
+                                         f"CloudTrail trail {trail.name} stopped logging", True, False))
+    now = {t.arn for t in new.trails}
+    for arn, prev in before.items():
+        if arn not in now:
+            result.changes.append(Change("trail-removed", Severity.HIGH, new.region, "", arn,
+                                         f"CloudTrail trail {prev.name} is gone"))
 
 
 def _diff_saml(result: SnapshotDiff, old: Snapshot, new: Snapshot) -> None:

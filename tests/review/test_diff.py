@@ -96,3 +96,12 @@ def test_cli_table_json_and_exit_statuses(demo, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert [c["kind"] for c in doc["changes"]] == ["logging-turned-off"]
     assert main(["diff", str(old), str(tmp_path / "missing.json")]) == 2
+
+
+def test_trail_stopped_logging(demo):
+    new = demo.model_copy(deep=True)
+    trail = new.regions[0].trails[0]
+    assert demo.regions[0].trails[0].is_logging is True
+    trail.is_logging = False
+    [c] = changed(demo, new, "logging-turned-off")
+    assert c.resource == trail.arn and c.severity is Severity.HIGH
