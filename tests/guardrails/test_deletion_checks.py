@@ -120,7 +120,7 @@ def test_conditional_deny_is_reported_as_fail_with_the_condition():
     assert "conditional protection is not protection" in f.message
     entry = f.evidence["protections"][0]["not_denied_for"][0]
     assert entry["decision"] == "Conditional"
-    assert entry["depends_on"] == ["aws:principaltag/team"]
+    assert entry["depends_on"] == ["aws:PrincipalTag/team"]
     assert entry["conditional_denies"][0]["sid"] == "DenyUnlessPlatform"
 
 

@@ -165,4 +165,4 @@ def test_conditional_grant_reports_its_keys():
     f = bypass(tagged)
     assert f.status is Status.FAIL
     entry = f.evidence["principals"][0]["can"][0]
-    assert entry["decision"] == "Conditional" and "aws:resourcetag/owner" in entry["depends_on"]
+    assert entry["decision"] == "Conditional" and "aws:ResourceTag/owner" in entry["depends_on"]

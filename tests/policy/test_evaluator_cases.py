@@ -139,7 +139,7 @@ CASES = [
     Case("region-deny-global-service-exempt", "iam:CreateUser", context={"aws:RequestedRegion": "us-east-1"},
          identity=[FULL, REGION_DENY]),
     Case("region-deny-region-unknown", "ec2:RunInstances", identity=[FULL, REGION_DENY], closed=False,
-         expect=Decision.CONDITIONAL, keys={"aws:requestedregion"}),
+         expect=Decision.CONDITIONAL, keys={"aws:RequestedRegion"}),
     # --- BoolIfExists MFA example
     Case("mfa-deny-long-term-keys-key-absent", "ec2:RunInstances", identity=[FULL, MFA_DENY],
          expect=Decision.DENY),
@@ -156,7 +156,7 @@ CASES = [
     Case("ip-deny-via-aws-service", "s3:ListBucket", identity=[FULL, IP_DENY],
          context={"aws:SourceIp": "198.51.100.7", "aws:ViaAWSService": True}),
     Case("ip-deny-ip-unknown", "s3:ListBucket", identity=[FULL, IP_DENY], closed=False,
-         context={"aws:ViaAWSService": False}, expect=Decision.CONDITIONAL, keys={"aws:sourceip"}),
+         context={"aws:ViaAWSService": False}, expect=Decision.CONDITIONAL, keys={"aws:SourceIp"}),
     # --- dates
     Case("date-window-inside", "ec2:RunInstances", identity=[DATES], context={"aws:CurrentTime": "2020-05-01T12:00:00Z"}),
     Case("date-window-after", "ec2:RunInstances", identity=[DATES], context={"aws:CurrentTime": "2021-01-01T00:00:00Z"},
@@ -193,7 +193,7 @@ CASES = [
          scps=[[FULL, deny("connect:DeleteInstance", INSTANCE)], [FULL]], expect=Decision.DENY),
     # --- the guardrail shapes
     Case("guardrail-break-glass-unknown-principal", "connect:DeleteInstance", INSTANCE,
-         scps=[[FULL], [FULL, GUARD]], closed=False, expect=Decision.CONDITIONAL, keys={"aws:principalarn"}),
+         scps=[[FULL], [FULL, GUARD]], closed=False, expect=Decision.CONDITIONAL, keys={"aws:PrincipalArn"}),
     Case("guardrail-break-glass-admin", "connect:DeleteInstance", INSTANCE, scps=[[FULL], [FULL, GUARD]],
          context={"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin"}, expect=Decision.DENY),
     Case("guardrail-break-glass-role", "connect:DeleteInstance", INSTANCE, scps=[[FULL], [FULL, GUARD]],
@@ -236,7 +236,7 @@ def test_conditional_deny_is_never_reported_as_deny() -> None:
     assert not result.denied and not result.explicit_denies
     assert [m.sid for m in result.conditional_denies] == [None]
     assert result.conditional_denies[0].layer == "account"
-    assert "aws:principalarn" in result.reason()
+    assert "aws:PrincipalArn" in result.reason()
 
 
 def test_explicit_deny_names_policy_statement_and_level() -> None:
@@ -250,3 +250,45 @@ def test_explicit_deny_names_policy_statement_and_level() -> None:
     match = result.explicit_denies[0]
     assert (match.policy, match.sid, match.layer) == ("guardrail", "ProtectConnect", "ou ou-1")
     assert result.to_json()["explicit_denies"][0]["layer"] == "ou ou-1"
+
+
+EDGE_CASES = [
+    Case("ipv6-inside", "s3:ListBucket", identity=[allow("s3:ListBucket", Condition={
+        "IpAddress": {"aws:SourceIp": "2001:DB8:1234:5678::/64"}})], context={"aws:SourceIp": "2001:db8:1234:5678::9"}),
+    Case("ipv4-request-vs-ipv6-range", "s3:ListBucket", identity=[allow("s3:ListBucket", Condition={
+        "IpAddress": {"aws:SourceIp": "2001:DB8:1234:5678::/64"}})], context={"aws:SourceIp": "192.0.2.1"},
+         expect=Decision.DENY),
+    Case("date-epoch-policy-value", "ec2:RunInstances", identity=[allow("ec2:*", Condition={
+        "DateLessThan": {"aws:CurrentTime": "1700000000"}})], context={"aws:CurrentTime": "2023-01-01T00:00:00Z"}),
+    Case("literal-star-variable", "s3:GetObject", "arn:aws:s3:::b/x", identity=[allow("s3:GetObject",
+                                                                                   "arn:aws:s3:::b/${*}")],
+         expect=Decision.DENY),
+    Case("literal-star-variable-matches-star", "s3:GetObject", "arn:aws:s3:::b/*",
+         identity=[allow("s3:GetObject", "arn:aws:s3:::b/${*}")]),
+    Case("variable-default-used", "s3:GetObject", "arn:aws:s3:::b/none/x",
+         identity=[allow("s3:GetObject", "arn:aws:s3:::b/${aws:PrincipalTag/team, 'none'}/*")]),
+    Case("arnlike-segment-account", "sns:Publish", identity=[allow("sns:Publish", Condition={
+        "ArnLike": {"aws:SourceArn": "arn:aws:sns:*:111122223333:*"}})],
+         context={"aws:SourceArn": "arn:aws:sns:us-east-1:444455556666:topic"}, expect=Decision.DENY),
+    Case("conditional-allow-in-scp", "s3:ListBucket", scps=[[FULL], [allow("*", Condition={
+        "StringEquals": {"aws:PrincipalTag/env": "prod"}})]], closed=False, expect=Decision.CONDITIONAL,
+         keys={"aws:PrincipalTag/env"}),
+    Case("deny-with-unresolved-variable-is-conditional", "s3:DeleteBucket", "arn:aws:s3:::home-alice",
+         identity=[FULL, deny("s3:DeleteBucket", "arn:aws:s3:::home-${aws:username}")], closed=False,
+         expect=Decision.CONDITIONAL, keys={"aws:username"}),
+    Case("forallvalues-negated", "ec2:CreateTags", identity=[allow("ec2:CreateTags", Condition={
+        "ForAllValues:StringNotLike": {"aws:TagKeys": ["aws:*"]}})], context={"aws:TagKeys": ["env", "aws:x"]},
+         expect=Decision.DENY),
+    Case("foranyvalue-negated", "ec2:CreateTags", identity=[allow("ec2:CreateTags", Condition={
+        "ForAnyValue:StringNotEquals": {"aws:TagKeys": ["env"]}})], context={"aws:TagKeys": ["env", "owner"]}),
+    Case("bool-if-exists-present-false", "s3:ListBucket", identity=[allow("s3:ListBucket", Condition={
+        "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}})], context={"aws:MultiFactorAuthPresent": "false"},
+         expect=Decision.DENY),
+    Case("action-without-resource-level-permissions", "connect:ListInstances", "*",
+         identity=[allow("connect:ListInstances", "arn:aws:connect:*:*:instance/*")], expect=Decision.DENY),
+]
+
+
+@pytest.mark.parametrize("case", EDGE_CASES, ids=[c.id for c in EDGE_CASES])
+def test_edge_case(case: Case) -> None:
+    test_documentation_case(case)

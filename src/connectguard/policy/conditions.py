@@ -45,10 +45,10 @@ def evaluate_clause(clause: ConditionClause, ctx: RequestContext, policy: str) -
             return NO if want_absent else YES
         if ctx.is_absent(key):
             return YES if want_absent else NO
-        return maybe([key])
+        return maybe([clause.key])
     if values is None:
         if not ctx.is_absent(key):
-            return maybe([key])
+            return maybe([clause.key])
         if clause.if_exists or clause.set_op == "ForAllValues":
             return YES
         if clause.base in _NEGATED and clause.set_op is None:

@@ -100,8 +100,8 @@ def substitute(text: str, variables: Mapping[str, list[str]] | None) -> list[tup
             parts.append((_SPECIAL[inner], True))
         else:
             key, _, default = inner.partition(",")
-            key = key.strip().lower()
-            value = (variables or {}).get(key)
+            key = key.strip()
+            value = (variables or {}).get(key.lower())
             if value:
                 parts.append((value[0], True))
             elif default.strip():
