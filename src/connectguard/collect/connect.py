@@ -25,7 +25,7 @@ from typing import Any
 
 from connectguard.collect.caller import ABSENT, AwsReader
 from connectguard.collect.privacy import key_fingerprint, mask_phone_number, mask_username, scrub_text, sha256_text
-from connectguard.collect.tasks import TaskGroup
+from connectguard.collect.tasks import URGENT, TaskGroup
 from connectguard.inventory.model import (
     AuthenticationProfile,
     Flow,
@@ -91,7 +91,8 @@ class InstanceCollector:
 
     def spawn_all(self) -> None:
         # The security-profile listing goes first: its per-profile streams are the long pole.
-        for task in (self.security_profiles, self.users, self.flows, self.storage_configs, self.flow_modules,
+        self.group.spawn(self.security_profiles, priority=URGENT)
+        for task in (self.users, self.flows, self.storage_configs, self.flow_modules,
                      self.describe, self.attributes, self.queues, self.quick_connects, self.approved_origins,
                      self.lambda_functions, self.security_keys, self.authentication_profiles, self.phone_numbers,
                      self.flow_associations, self.integration_associations):
@@ -140,7 +141,7 @@ class InstanceCollector:
         self.inst.security_profiles = profiles
         for stream in (self._describe_profiles, self._profile_permissions, self._profile_applications,
                        self._profile_flow_modules):
-            self.group.spawn(stream, profiles)
+            self.group.spawn(stream, profiles, priority=URGENT)
 
     def _describe_profiles(self, profiles: list[SecurityProfile]) -> None:
         for p in profiles:

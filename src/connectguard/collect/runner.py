@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ from connectguard.collect.regional import (
     collect_trails,
     relevant_alarms,
 )
-from connectguard.collect.tasks import TaskGroup
+from connectguard.collect.tasks import URGENT, TaskGroup
 from connectguard.config import CollectConfig
 from connectguard.conventions import utc_now
 from connectguard.inventory.model import CollectionStats, KmsKey, RegionInventory, Snapshot
@@ -95,10 +94,9 @@ def collect_snapshot(
     raw_alarms: dict[str, list[dict] | None] = {}
     trail_cache = TrailCache()
 
-    with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="collect") as pool:
+    with TaskGroup(options.concurrency) as group:
         # Phase 1: everything that needs nothing else.
         say("Connect instances, IAM, organization, regional context")
-        group = TaskGroup(pool)
 
         def account_iam() -> None:
             snapshot.iam = collect_iam(reader, home)
@@ -109,11 +107,11 @@ def collect_snapshot(
         def account_org() -> None:
             snapshot.organization = collect_organization(reader, account_id, home, options.org_role)
 
+        for inv in snapshot.regions:  # first: the instances' long per-profile streams set the wall time
+            group.spawn(_region_instances, reader, inv, only, group, priority=URGENT)
         for fn in (account_iam, account_saml, account_org):
             group.spawn(fn)
-
         for inv in snapshot.regions:
-            group.spawn(_region_instances, reader, inv, only, group)
             group.spawn(_set, inv, "directories", collect_directories, reader, inv.region)
             group.spawn(_set, inv, "trails", collect_trails, reader, inv.region, trail_cache)
             group.spawn(_set, inv, "log_groups", collect_log_groups, reader, inv.region)
@@ -125,7 +123,6 @@ def collect_snapshot(
 
         # Phase 2: streams and Lambda functions the instances point at.
         say("streams and Lambda functions")
-        group = TaskGroup(pool)
         by_region = {inv.region: inv for inv in snapshot.regions}
         streams_seen: set[str] = set()
         lambdas_seen: set[str] = set()
@@ -148,7 +145,6 @@ def collect_snapshot(
 
         # Phase 3: buckets and keys named by everything above.
         say("S3 buckets and KMS keys")
-        group = TaskGroup(pool)
         buckets = _bucket_names(snapshot)
         results: dict[str, Any] = {}
         for name in buckets:
@@ -156,7 +152,6 @@ def collect_snapshot(
         group.wait()
         snapshot.s3_buckets = [results[n] for n in buckets]
 
-        group = TaskGroup(pool)
         key_refs = _kms_refs(snapshot)
         keys: dict[tuple[str, str], KmsKey] = {}
         for (ref, region) in key_refs:
