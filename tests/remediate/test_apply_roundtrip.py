@@ -6,6 +6,8 @@ audit must find the AWS-side findings closed and a second apply must change noth
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -92,60 +94,53 @@ def test_demo_flows_are_judged_on_their_paths(demo):
     assert screened["Billing Line"] == "high" and screened["Main IVR"] == "low"
 
 
-def test_dry_run_plans_without_touching_the_account(estate, before):
+def test_fix_round_trip_closes_aws_side_findings_and_is_idempotent(estate, before, tmp_path):
+    """One test, in order (fix --apply changes the shared estate)."""
     config = _config(estate)
+    failing_before = _failing(before, config)
+    assert len(failing_before) >= 6
+
+    # 1. Dry run: a plan for every kind of change, and the account untouched.
     plan = build_plan(before, config)
-    kinds = {c.kind for c in plan.changes}
     assert {"instance-attribute", "log-retention", "sns-topic", "alarm", "metric-filter", "subscription-filter",
-            "s3-lifecycle", "flow-patch"} <= kinds
+            "s3-lifecycle", "flow-patch"} <= {c.kind for c in plan.changes}
     outcomes = apply_plan(plan, lambda *_: pytest.fail("a dry run must not create clients"), dry_run=True)
     assert {o.status for o in outcomes} <= {"planned", "skipped"}
-    assert _failing(collect([REGION]), config) == _failing(before, config)  # nothing changed
+    assert _failing(collect([REGION]), config) == failing_before
 
-
-def test_apply_closes_aws_side_findings_and_a_second_apply_changes_nothing(estate, before):
-    config = _config(estate)
-    assert len(_failing(before, config)) >= 6
-    plan = build_plan(before, config)
+    # 2. Apply: no failure, flow patches left for a person.
     first = apply_plan(plan, _clients, dry_run=False)
-    failed = [o for o in first if o.status == "failed"]
-    assert failed == []
+    assert [o for o in first if o.status == "failed"] == []
     assert any(o.status == "changed" for o in first)
     flow_patches = [o for o in first if o.kind == "flow-patch"]
     assert flow_patches and all(o.status == "skipped" for o in flow_patches)
 
+    # 3. A fresh audit finds the AWS-side findings closed, and nothing left to do on the AWS side.
     after = collect([REGION])
     assert _failing(after, config) == []
-
-    # Apply the original (stale) plan again: every change re-reads the account first.
-    second = apply_plan(plan, _clients, dry_run=False)
-    assert [o for o in second if o.status not in ("unchanged", "skipped")] == []
-    # And a plan built from the fresh snapshot has nothing left to do on the AWS side.
     assert [c for c in build_plan(after, config).changes if c.automated] == []
 
+    # 4. The original (stale) plan applied again changes nothing: each change re-reads the account first.
+    second = apply_plan(plan, _clients, dry_run=False)
+    assert [o for o in second if o.status not in ("unchanged", "skipped")] == []
 
-def test_apply_kept_existing_lifecycle_rules_and_never_shortened_retention(estate):
+    # 5. Additive only: passing buckets untouched, retention never shortened.
     s3 = boto3.client("s3", region_name=REGION)
     rules = s3.get_bucket_lifecycle_configuration(Bucket="acme-connect-recordings")["Rules"]
-    assert "connectguard-archive" not in {r["ID"] for r in rules}  # it already passed: left alone
+    assert "connectguard-archive" not in {r["ID"] for r in rules}
     logs = boto3.client("logs", region_name=REGION)
     groups = {g["logGroupName"]: g.get("retentionInDays")
               for g in logs.describe_log_groups(logGroupNamePrefix="/aws/connect/")["logGroups"]}
-    assert groups["/aws/connect/acme-support"] == 400  # longer than required: untouched
-    assert groups["/aws/connect/acme-sales"] == 365
+    assert groups["/aws/connect/acme-support"] == 400 and groups["/aws/connect/acme-sales"] == 365
 
-
-def test_cli_fix_apply_on_the_fixed_estate_reports_no_change(estate, tmp_path):
+    # 6. The command line on the fixed estate: --apply reports nothing to change.
     from connectguard.cli import main
     from connectguard.inventory.io import save_snapshot
 
     snap_path = tmp_path / "snap.json"
-    save_snapshot(collect([REGION]), snap_path)
+    save_snapshot(after, snap_path)
     out = tmp_path / "report.json"
     code = main(["fix", str(snap_path), "--apply", "--out-dir", str(tmp_path / "fix"), "-f", "json", "-o", str(out)])
-    import json
-
     doc = json.loads(out.read_text())
-    assert code == 0
-    assert doc["tool"] == "connectguard" and doc["applied"] is True
-    assert [o for o in doc["outcomes"] if o["status"] not in ("skipped",)] == []
+    assert code == 0 and doc["tool"] == "connectguard" and doc["applied"] is True
+    assert [o for o in doc["outcomes"] if o["status"] != "skipped"] == []
