@@ -1,7 +1,7 @@
 """One simulated estate (moto + the Connect simulator) shared by the remediation round-trip tests.
 
-`fix --apply` changes the estate, so the round trip runs in one test module, in order.
-The quota is off and the collector's rate is high so the suite stays fast.
+`fix --apply` changes the estate, so the round trip is one test, and the module's other
+tests read a snapshot collected before it (the ``demo`` fixture it also depends on).
 """
 
 from __future__ import annotations
@@ -10,16 +10,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-
-from connectguard.collect.runner import CollectOptions, collect_snapshot
-from connectguard.inventory.model import Snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flows"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks_logging"))
-
-FAST_RPS = 500.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +30,3 @@ def estate() -> Iterator[object]:
             mp.setenv(key, value)
         yield est
 
-
-def collect(regions: list[str]) -> Snapshot:
-    return collect_snapshot(boto3.Session(), regions, options=CollectOptions(max_rps=FAST_RPS, max_attempts=4))
