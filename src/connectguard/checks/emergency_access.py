@@ -159,7 +159,8 @@ def _holder(ctx: CheckContext, chain: ScpChain, pp: PrincipalPolicies, instance:
             ev = evaluate_principal(pp, chain, action, instance.arn, context)
             if ev.allowed:
                 restricted = False
-                unrestricted_how.append(f"{action} is granted with {label} from {UNTRUSTED_IP}: {ev.reason()}")
+                grants_by = "; ".join(m.describe() for m in ev.granting_statements() if m.layer == "identity policies")
+                unrestricted_how.append(f"{action} is granted with {label} from {UNTRUSTED_IP} by {grants_by}")
                 if "absent" in label:
                     notes.append("BoolIfExists on aws:MultiFactorAuthPresent passes when the key is absent, as it is "
                                  "for requests signed with an IAM user's long-term access keys")
@@ -196,7 +197,8 @@ def _root(ctx: CheckContext, chain: ScpChain, instance: Instance, region: str) -
                                  principal_context(ctx.snapshot, arn, "Account", region=region,
                                                    organization_id=chain.organization_id))
         if not ev.denied:
-            return {"principal": arn, "can": True, "why": f"no SCP denies {action} to the root user ({ev.reason()})"}
+            why = ev.reason() if ev.decision is Decision.CONDITIONAL else "no statement in the chain denies it"
+            return {"principal": arn, "can": True, "why": f"no SCP denies {action} to the root user: {why}"}
     return {"principal": arn, "can": False, "why": "the SCP chain denies both action names to the root user"}
 
 

@@ -143,7 +143,8 @@ def verify_protection(snapshot: Snapshot, chain: ScpChain, protection: Protectio
             continue
         entry: dict[str, Any] = {"principal": probe.arn, "who": probe.label, "decision": ev.decision.value}
         if len(not_denied) < MAX_LISTED:  # the reason is costly to write; the evidence lists the first ones
-            entry["reason"] = ev.reason()
+            entry["reason"] = ev.reason() if ev.decision is Decision.CONDITIONAL else \
+                "no statement at any level of the SCP chain denies it"
             if ev.decision is Decision.CONDITIONAL:
                 entry["depends_on"] = sorted(ev.unresolved_keys)
                 entry["conditional_denies"] = [m.to_json() for m in ev.conditional_denies]

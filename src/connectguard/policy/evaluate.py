@@ -113,7 +113,9 @@ class Evaluation:
             if conditional_layers:
                 parts.append("allowed only under conditions at " + ", ".join(conditional_layers))
             return "; ".join(parts) + f" (depends on {', '.join(sorted(self.unresolved_keys))})"
-        return "allowed by " + "; ".join(m.describe() for m in self.granting_statements())
+        per_layer = [f"{layer} by {ms[0].policy!r} ({f'Sid {ms[0].sid}' if ms[0].sid else f'statement {ms[0].index}'})"
+                     for layer, ms in self.allows.items() if ms]
+        return "allowed: no Deny applies, and it is allowed at " + "; ".join(per_layer)
 
     def to_json(self) -> dict[str, Any]:
         return {
