@@ -68,3 +68,8 @@ def test_bad_config_is_a_usage_error(tmp_path, capsys) -> None:
     cfg.write_text("[collect]\nmax_rsp = 3\n")
     assert main(["collect", "--out", str(tmp_path / "x.json"), "--config", str(cfg)]) == 2
     assert "max_rsp" in capsys.readouterr().err
+
+
+def test_malformed_region_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["collect", "--out", str(tmp_path / "x.json"), "--region", "us east 1"]) == 2
+    assert "not an AWS region name" in capsys.readouterr().err

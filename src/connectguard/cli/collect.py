@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
 
 from connectguard.cli.common import config_option, output_option, stderr_is_terminal, write_output
 from connectguard.conventions import ExitCode, InputError
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 @click.command("collect")
@@ -39,6 +42,9 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
     from connectguard.inventory.io import save_snapshot
 
     config = load_config(config_path)
+    for region in [*regions, *config.collect.regions]:
+        if not _REGION.fullmatch(region):
+            raise InputError(f"not an AWS region name: {region!r}", "--region")
     options = CollectOptions.from_config(config.collect, regions=regions, instance_ids=instance_ids,
                                          max_rps=max_rps, org_role=org_role)
     try:
@@ -65,6 +71,9 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
             click.echo(f"  {err.describe()}", err=True)
         if len(snapshot.errors) > 10:
             click.echo(f"  ... and {len(snapshot.errors) - 10} more (see 'errors' in the snapshot)", err=True)
+        if not options.org_role and any(e.hides == "organization" for e in snapshot.errors):
+            click.echo("  hint: only the management account or a delegated administrator can read the SCP chain; "
+                       "pass --org-role ROLE_ARN (a role there that this identity may assume)", err=True)
     return ExitCode.INCOMPLETE if snapshot.errors else ExitCode.OK
 
 

@@ -188,9 +188,8 @@ class AwsReader:
         **params: Any,
     ) -> Any:
         """One call. Returns the response, ``ABSENT`` for an ``absent_codes`` error, or None (recorded)."""
-        client = self.client(service, region)
-        method = getattr(client, _snake(operation))
         try:
+            method = getattr(self.client(service, region), _snake(operation))
             return method(**params)
         except ClientError as exc:
             if _code(exc) in set(absent_codes):
@@ -220,13 +219,12 @@ class AwsReader:
         as complete would hide exactly the users that were not seen.
         With a tuple ``result_key`` returns a dict key -> items.
         """
-        client = self.client(service, region)
         op = check_allowed(service, operation)
         size = page_size or op.page_size
         keys = (result_key,) if isinstance(result_key, str) else result_key
         out: dict[str, list[Any]] = {k: [] for k in keys}
         try:
-            paginator = client.get_paginator(_snake(operation))
+            paginator = self.client(service, region).get_paginator(_snake(operation))
             config = {"PageSize": size} if size else {}
             for page in paginator.paginate(**params, PaginationConfig=config):
                 for k in keys:
