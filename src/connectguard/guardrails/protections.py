@@ -33,12 +33,16 @@ class Protection:
     resource: str
     subject: str  # what the resource is, for people: "sign-in role ConnectSSO"
     why: str
+    home_region: str | None = None  # for ARNs without a region (S3 buckets): where requests go
 
     @property
     def region(self) -> str | None:
+        """aws:RequestedRegion of the protected request (IAM is global and answers in us-east-1)."""
         parts = self.resource.split(":")
         if len(parts) > 3 and parts[3]:
             return parts[3]
+        if self.home_region:
+            return self.home_region
         return "us-east-1" if self.action.lower().startswith("iam:") else None
 
 
@@ -182,7 +186,8 @@ def recommended_protections(snapshot: Snapshot, region: RegionInventory, instanc
             out.append(Protection(RECOMMENDED, action, trail.arn, f"trail {trail.name}",
                                   "stopping or deleting the trail hides who deleted what"))
     for bucket in recording_buckets(instance):
+        seen = snapshot.bucket(bucket)
         out.append(Protection(RECOMMENDED, "s3:DeleteBucket", f"arn:{snapshot.partition}:s3:::{bucket}",
                               f"bucket {bucket}", "the bucket holds the instance's recordings, transcripts or "
-                              "reports"))
+                              "reports", home_region=seen.region if seen and seen.region else None))
     return out
