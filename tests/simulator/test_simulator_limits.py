@@ -179,3 +179,36 @@ def test_environment_points_boto3_at_the_estate(estate, monkeypatch, world) -> N
     client = boto3.client("connect", config=Config(retries={"total_max_attempts": 1}))
     aliases = [i["InstanceAlias"] for i in client.list_instances()["InstanceSummaryList"]]
     assert aliases == [i.alias for i in world.regions[estate.env["AWS_DEFAULT_REGION"]].connect_instances]
+
+
+def test_concurrent_clients_are_served_and_counted(estate, support) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    estate.connect.clear_faults()
+    estate.connect.reset_counters()
+    users = support.users[:40]
+
+    def describe(user_id: str) -> str:
+        client = estate.client("connect", retries={"mode": "standard", "total_max_attempts": 1})
+        return client.describe_user(InstanceId=support.id, UserId=user_id)["User"]["Id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(describe, [u.id for u in users]))
+    assert got == [u.id for u in users]
+    assert estate.connect.calls["DescribeUser"] == len(users)
+    assert estate.connect.violations == []
+
+
+def test_quota_buckets_are_per_region(world) -> None:
+    with SimulatedEstate(world, moto=False, quota=True) as estate:
+        east = estate.client("connect", region="us-east-1", retries={"mode": "standard", "total_max_attempts": 1})
+        west = estate.client("connect", region="eu-west-2", retries={"mode": "standard", "total_max_attempts": 1})
+        for _ in range(5):  # spend us-east-1's burst for ListInstances
+            east.list_instances()
+        for _ in range(5):  # eu-west-2 has a burst of its own
+            west.list_instances()
+        assert estate.connect.throttles["ListInstances"] == 0
+        with pytest.raises(ClientError) as exc:
+            for _ in range(10):
+                east.list_instances()
+        assert _code(exc) == "ThrottlingException"

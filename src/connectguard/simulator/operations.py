@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import json
 import re
@@ -239,10 +238,6 @@ def _search(ctx: OpContext, items: list[Any], fields: Callable[[Any], dict[str, 
 
 
 # --------------------------------------------------------------------------- wire forms
-
-
-def _ts(value: dt.datetime) -> dt.datetime:
-    return value
 
 
 def _opt(d: dict[str, Any]) -> dict[str, Any] | None:
