@@ -73,3 +73,14 @@ def test_bad_config_is_a_usage_error(tmp_path, capsys) -> None:
 def test_malformed_region_is_a_usage_error(tmp_path, capsys) -> None:
     assert main(["collect", "--out", str(tmp_path / "x.json"), "--region", "us east 1"]) == 2
     assert "not an AWS region name" in capsys.readouterr().err
+
+
+def test_log_archive_role_reads_trail_buckets_through_that_role(estate, tmp_path) -> None:
+    out = tmp_path / "archive.json"
+    role = estate.ids["organization"]["reader_role"]  # any role the identity may assume will do here
+    with faults(estate):
+        assert main(_args(out, "--org-role", role, "--log-archive-role", role, "--instance-id", "none")) == 0
+    snap = load_snapshot(out)
+    assert snap.stats.calls["sts:AssumeRole"] == 2  # one for the organization, one for the log archive
+    trail_buckets = {t.s3_bucket for r in snap.regions for t in r.trails}
+    assert trail_buckets and trail_buckets <= {b.name for b in snap.s3_buckets if b.versioning is not None}

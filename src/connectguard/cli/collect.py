@@ -22,10 +22,11 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 @click.option("--max-rps", type=click.FloatRange(min=0, min_open=True),
               help="Requests per second per API operation (default: collect.max_rps = 1.0, half of Connect's quota).")
 @click.option("--org-role", help="Role ARN to assume for reading the organization's SCP chain.")
+@click.option("--log-archive-role", help="Role ARN to assume for reading CloudTrail buckets in a log-archive account.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], max_rps: float | None,
-            org_role: str | None, config_path: Path | None, quiet: bool) -> int:
+            org_role: str | None, log_archive_role: str | None, config_path: Path | None, quiet: bool) -> int:
     """Collect a read-only snapshot of an account's Connect estate.
 
     Uses the standard AWS credential and endpoint chain (AWS_PROFILE, AWS_REGION,
@@ -46,7 +47,7 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
         if not _REGION.fullmatch(region):
             raise InputError(f"not an AWS region name: {region!r}", "--region")
     options = CollectOptions.from_config(config.collect, regions=regions, instance_ids=instance_ids,
-                                         max_rps=max_rps, org_role=org_role)
+                                         max_rps=max_rps, org_role=org_role, log_archive_role=log_archive_role)
     try:
         session = boto3.Session()
     except BotoCoreError as exc:  # e.g. AWS_PROFILE names a profile that does not exist
@@ -81,8 +82,9 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
 @click.option("--format", "-f", "output_format", type=click.Choice(["json", "text"]), default="json",
               show_default=True, help="json: an IAM policy document; text: one action per line.")
 @click.option("--org-role", help="Also allow assuming this role (the ARN given to `collect --org-role`).")
+@click.option("--log-archive-role", help="Also allow assuming this role (`collect --log-archive-role`).")
 @output_option
-def permissions(output_format: str, org_role: str | None, output: Path | None) -> int:
+def permissions(output_format: str, org_role: str | None, log_archive_role: str | None, output: Path | None) -> int:
     """Print the read-only IAM policy the collector needs.
 
     Derived from the collector's own call catalogue, so it always matches what
@@ -91,9 +93,9 @@ def permissions(output_format: str, org_role: str | None, output: Path | None) -
     from connectguard.collect.catalogue import org_role_policy_note, required_policy, required_policy_json
 
     if output_format == "json":
-        write_output(required_policy_json(org_role), output)
+        write_output(required_policy_json(org_role, log_archive_role), output)
     else:
-        policy = required_policy(org_role)
+        policy = required_policy(org_role, log_archive_role)
         lines = [f"{st['Effect'].lower():5} {a}" + ("" if st["Resource"] == "*" else f"  on {st['Resource']}")
                  for st in policy["Statement"] for a in st["Action"]]
         lines.append(f"# {org_role_policy_note()}")

@@ -137,10 +137,10 @@ def collect_saml_providers(reader: AwsReader, region: str | None) -> list[SamlPr
 # ---------------------------------------------------------------------- Organizations
 
 
-def org_reader(reader: AwsReader, role_arn: str, region: str | None) -> AwsReader | None:
-    """A reader with the --org-role's credentials, sharing the caller's rate limiter and stats."""
+def assumed_reader(reader: AwsReader, role_arn: str, region: str | None, hides: str) -> AwsReader | None:
+    """A reader with an assumed role's credentials, sharing the caller's rate limiter, stats and errors."""
     resp = reader.call("sts", region, "AssumeRole", RoleArn=role_arn, RoleSessionName="connectguard-collect",
-                       DurationSeconds=3600, hides="organization", resource=role_arn)
+                       DurationSeconds=3600, hides=hides, resource=role_arn)
     if not resp:
         return None
     creds = resp["Credentials"]
@@ -172,7 +172,7 @@ def collect_organization(reader: AwsReader, account_id: str | None, region: str 
         return ctx
     source = reader
     if org_role:
-        source = org_reader(reader, org_role, region)
+        source = assumed_reader(reader, org_role, region, "organization")
         if source is None:
             return ctx
     ctx.scp_chain = _scp_chain(source, account_id, region, ctx)

@@ -139,16 +139,17 @@ def page_size(service: str, operation: str) -> int | None:
     return CATALOGUE[(service, operation)].page_size
 
 
-def required_policy(org_role: str | None = None) -> dict:
+def required_policy(org_role: str | None = None, log_archive_role: str | None = None) -> dict:
     """The IAM policy the collector needs: exactly the catalogue's actions, plus explicit denies.
 
-    With ``org_role`` it also allows assuming that one role (``--org-role``), and nothing wider.
+    With ``org_role`` / ``log_archive_role`` it also allows assuming those roles, and nothing wider.
     """
     reads = sorted({op.action for op in _OPS if not op.credential})
     statements: list[dict] = [{"Sid": "ConnectGuardCollectReadOnly", "Effect": "Allow", "Action": reads, "Resource": "*"}]
-    if org_role:
-        statements.append({"Sid": "ConnectGuardReadOrganizationViaRole", "Effect": "Allow",
-                           "Action": ["sts:AssumeRole"], "Resource": org_role})
+    roles = [r for r in (org_role, log_archive_role) if r]
+    if roles:
+        statements.append({"Sid": "ConnectGuardAssumeReadRoles", "Effect": "Allow",
+                           "Action": ["sts:AssumeRole"], "Resource": roles[0] if len(roles) == 1 else roles})
     statements.append({
         "Sid": "DenyConnectEmergencyAccessAndFederation",
         "Effect": "Deny",
@@ -166,5 +167,5 @@ def org_role_policy_note() -> str:
     )
 
 
-def required_policy_json(org_role: str | None = None) -> str:
-    return json.dumps(required_policy(org_role), indent=2) + "\n"
+def required_policy_json(org_role: str | None = None, log_archive_role: str | None = None) -> str:
+    return json.dumps(required_policy(org_role, log_archive_role), indent=2) + "\n"

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from connectguard import __version__
-from connectguard.collect.account import collect_iam, collect_organization, collect_saml_providers
+from connectguard.collect.account import assumed_reader, collect_iam, collect_organization, collect_saml_providers
 from connectguard.collect.caller import AwsReader
 from connectguard.collect.connect import InstanceCollector, list_instances
 from connectguard.collect.regional import (
@@ -40,11 +40,13 @@ class CollectOptions:
     max_attempts: int = 8
     concurrency: int = 8
     org_role: str | None = None
+    log_archive_role: str | None = None
 
     @classmethod
     def from_config(cls, config: CollectConfig, **overrides: Any) -> CollectOptions:
         opts = cls(regions=list(config.regions), instance_ids=list(config.instance_ids), max_rps=config.max_rps,
-                   max_attempts=config.max_attempts, concurrency=config.concurrency, org_role=config.org_role)
+                   max_attempts=config.max_attempts, concurrency=config.concurrency, org_role=config.org_role,
+                   log_archive_role=config.log_archive_role)
         for key, value in overrides.items():
             if value not in (None, [], ()):
                 setattr(opts, key, list(value) if isinstance(value, tuple) else value)
@@ -146,9 +148,13 @@ def collect_snapshot(
         # Phase 3: buckets and keys named by everything above.
         say("S3 buckets and KMS keys")
         buckets = _bucket_names(snapshot)
+        # Trail buckets often live in a log-archive account: read those through its role when given.
+        archive = assumed_reader(reader, options.log_archive_role, home, "s3_bucket") \
+            if options.log_archive_role and _trail_buckets(snapshot) else None
         results: dict[str, Any] = {}
         for name in buckets:
-            group.spawn(lambda n=name: results.__setitem__(n, collect_bucket(reader, n, home)))
+            via = archive if archive is not None and name in _trail_buckets(snapshot) else reader
+            group.spawn(lambda n=name, via=via: results.__setitem__(n, collect_bucket(via, n, home)))
         group.wait()
         snapshot.s3_buckets = [results[n] for n in buckets]
 
@@ -183,6 +189,10 @@ def _region_instances(reader: AwsReader, inv: RegionInventory, only: set[str] | 
     inv.instances = list_instances(reader, inv.region, only)
     for inst in inv.instances or []:
         InstanceCollector(reader, inv.region, inst, group).spawn_all()
+
+
+def _trail_buckets(snapshot: Snapshot) -> set[str]:
+    return {t.s3_bucket for inv in snapshot.regions for t in inv.trails or [] if t.s3_bucket}
 
 
 def _bucket_names(snapshot: Snapshot) -> list[str]:
