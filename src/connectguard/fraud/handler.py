@@ -78,7 +78,7 @@ def parse_event(event: object) -> ParsedEvent:
 class _Outcome:
     """What the I/O threads hand back to the thread that enforces the deadline."""
 
-    __slots__ = ("activity", "prefixes", "read_error", "write_error", "read_done", "write_done", "requests")
+    __slots__ = ("activity", "prefixes", "read_error", "write_error", "read_done", "write_done")
 
     def __init__(self) -> None:
         self.activity: core.Activity | None = None
@@ -87,7 +87,6 @@ class _Outcome:
         self.write_error: BaseException | None = None
         self.read_done = threading.Event()
         self.write_done = threading.Event()
-        self.requests = 0
 
 
 class Screener:
@@ -165,12 +164,15 @@ class Screener:
         return response
 
     def _screen_number(self, e164: str, contact_id: str, settings: core.Settings, budget_ms: float) -> core.Decision:
-        """The two requests run on their own threads so this one can keep the deadline."""
+        """The two requests run on a worker thread so this one can keep the deadline.
+
+        Read first, then write: the decision needs only the read, and one request at a
+        time keeps a contact's own write out of the Query's Limit.
+        """
         deadline = time.monotonic() + budget_ms / 1000.0
         now = self.clock()
         outcome = _Outcome()
-        threading.Thread(target=self._read, args=(e164, contact_id, settings, now, outcome), daemon=True).start()
-        threading.Thread(target=self._write, args=(e164, contact_id, settings, now, outcome), daemon=True).start()
+        threading.Thread(target=self._io, args=(e164, contact_id, settings, now, outcome), daemon=True).start()
         if not outcome.read_done.wait(max(0.0, deadline - time.monotonic())):
             log.warning(json.dumps({"event": "timeout", "budget_ms": budget_ms}))
             return core.fail(settings.fail_mode, "timeout")
@@ -184,6 +186,10 @@ class Screener:
         if outcome.write_error is not None:
             log.warning(json.dumps({"event": "record-failed", "error": _error_code(outcome.write_error)}))
         return replace(decision, recorded=recorded)
+
+    def _io(self, e164: str, contact_id: str, settings: core.Settings, now: float, outcome: _Outcome) -> None:
+        self._read(e164, contact_id, settings, now, outcome)
+        self._write(e164, contact_id, settings, now, outcome)
 
     def _read(self, e164: str, contact_id: str, settings: core.Settings, now: float, outcome: _Outcome) -> None:
         try:
