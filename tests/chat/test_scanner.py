@@ -83,6 +83,7 @@ def test_every_source_reaches_every_sink(scan, source, sink):
     "window.open(`/chat?id=${encodeURIComponent(id)}`);",
     "document.body.append(x);",  # DOM append inserts text
     "import(`./locale/${lang}.js`);",
+    "location.replace('macro.is_feature_detected.html' + location.search + location.hash);",
 ])
 def test_safe_code_has_no_findings(scan, code):
     assert scan(code) == []
@@ -98,6 +99,11 @@ def test_url_sinks_guarded_by_a_scheme_check_are_safe(scan):
       other.href = u;
     });"""
     assert rules(scan(code)) == {(7, "tainted-url-sink")}
+
+
+def test_a_prefix_of_scheme_characters_does_not_fix_the_scheme(scan):
+    code = "session.onMessage((e) => { link.href = 'java' + e.data.Content; });"
+    assert rules(scan(code)) == {(1, "tainted-url-sink")}
 
 
 def test_script_element_text_is_a_code_sink(scan):

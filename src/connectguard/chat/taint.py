@@ -716,9 +716,20 @@ def _descendants(node: tree_sitter.Node, node_type: str) -> Iterator[tree_sitter
 
 
 def _fixed_scheme(prefix: str) -> bool:
+    """Whether a literal URL prefix already decides the scheme, so appended data cannot make it javascript:.
+
+    A scheme is letters, digits, '+', '-', '.' up to the first ':'. A prefix with an explicit safe scheme
+    (https:, mailto: ...) or with any other character before a ':' ('/', '?', '#', '_' ...) fixes it; a
+    prefix of scheme characters only ("java" + "script:...") does not.
+    """
     p = prefix.strip().lower()
-    return bool(p) and (p.startswith(("/", "./", "../", "#", "?", "https:", "http:", "mailto:", "tel:", "data:image/"))
-                        or re.match(r"^[a-z0-9.-]+/", p) is not None)
+    if not p:
+        return False
+    m = re.match(r"^([a-z][a-z0-9+.-]*):", p)
+    if m:
+        scheme = m.group(1)
+        return scheme not in ("javascript", "vbscript", "data") or p.startswith("data:image/")
+    return re.match(r"^[a-z0-9+.-]*$", p) is None
 
 
 def _key_name(node: tree_sitter.Node | None) -> str:
