@@ -22,3 +22,11 @@ def test_schema_command_prints_the_schema() -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0
     assert json.loads(result.output) == snapshot_json_schema()
+
+
+def test_every_hides_key_is_documented() -> None:
+    from connectguard.inventory.model import HIDES
+
+    doc = (COMMITTED.parent / "collect.md").read_text(encoding="utf-8")
+    for key in HIDES:
+        assert f"| `{key}` |" in doc, f"docs/collect.md does not list hides key {key!r}"

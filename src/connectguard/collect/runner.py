@@ -86,7 +86,7 @@ def collect_snapshot(
 
     say("identity")
     account_id, partition = None, "aws"
-    ident = reader.call("sts", home, "GetCallerIdentity", hides="iam")
+    ident = reader.call("sts", home, "GetCallerIdentity", hides="account")
     if ident:
         account_id = ident.get("Account")
         partition = (ident.get("Arn") or "arn:aws").split(":")[1]

@@ -60,6 +60,7 @@ HIDES = {
     "instance.flow_associations": "which flow each phone number starts",
     "instance.integration_associations": "an instance's integration associations",
     "directories": "the region's Directory Service directories (RADIUS)",
+    "account": "the account's identity (account id and partition, from sts:GetCallerIdentity)",
     "iam": "the account's IAM principals and policies",
     "saml_providers": "the account's IAM SAML providers",
     "organization": "the account's organization and SCP chain",
