@@ -173,3 +173,15 @@ def test_contains_through_a_list_of_objects(tmp_path):
   condition: sel""")
     alerts, _ = run_detection(ruleset, discover([str(path)]))
     assert [a.event_id for a in alerts] == [hit["eventID"]]
+
+
+def test_pretty_printed_files_are_read_too(tmp_path):
+    import json
+
+    one_line = write_trail(tmp_path / "a.json.gz", [make_event("DeleteInstance", "connect.amazonaws.com")])
+    pretty = tmp_path / "b.json"
+    pretty.write_text(json.dumps({"Records": [make_event("StopLogging", "cloudtrail.amazonaws.com")]}, indent=2))
+    alerts, stats = run_detection(load_rules(), discover([str(tmp_path)]))
+    assert stats.files == 2 and not stats.skipped
+    assert sorted(a.event_name for a in alerts) == ["DeleteInstance", "StopLogging"]
+    assert one_line.exists()

@@ -182,20 +182,25 @@ class Loader:
             ).fetchone()[0]  # type: ignore[index]
         return self._type
 
-    def _load(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
+    def _load(self, files: list[tuple[LogFile, Path]], result: BatchResult, fmt: str = "newline_delimited") -> None:
+        # CloudTrail writes each file as one line, which DuckDB's newline-delimited reader splits
+        # cheapest; a batch that fails that way is read again in 'auto' mode (pretty-printed JSON),
+        # and only a batch failing in 'auto' mode is split to find the bad file.
         if not files:
             return
         try:
-            self._load_group(files, result)
+            self._load_group(files, result, fmt)
         except duckdb.Error as exc:
-            if len(files) == 1:
+            if fmt != "auto":
+                self._load(files, result, "auto")
+            elif len(files) == 1:
                 result.skipped.append(Skipped(files[0][0].name, _reason(exc, files[0][1])))
-                return
-            mid = len(files) // 2
-            self._load(files[:mid], result)
-            self._load(files[mid:], result)
+            else:
+                mid = len(files) // 2
+                self._load(files[:mid], result, fmt)
+                self._load(files[mid:], result, fmt)
 
-    def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult) -> None:
+    def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult, fmt: str) -> None:
         paths = [str(p) for _, p in files]
         kept = f"list_filter(recs, lambda r: {self.prefilter})" if self.prefilter else "recs"
         # One pass over the bytes: parse each file against the typed envelope, count its records,
@@ -204,7 +209,7 @@ class Loader:
             f"""CREATE OR REPLACE TEMP TABLE ct_batch AS
             SELECT filename, recs IS NOT NULL AS has_records, len(recs) AS n, {kept} AS kept
             FROM (SELECT filename, from_json(json, '{self.wrapper}').Records AS recs
-                  FROM read_json_objects(?, filename = true, format = 'auto',
+                  FROM read_json_objects(?, filename = true, format = '{fmt}',
                                          maximum_object_size = {MAX_OBJECT_BYTES}))""",
             [paths],
         )
