@@ -1010,7 +1010,7 @@ def analyse(a: FileAnalysis) -> list[ChatFinding]:
         if a.is_constant(hit.value):
             continue
         if kind == "url":
-            if a.has_safe_url_prefix(hit.value) or _scheme_guarded(hit.node):
+            if a.has_safe_url_prefix(hit.value) or _scheme_guarded(hit.node) or _copies_a_url(hit):
                 continue
             add("unsafe-url-sink", Severity.LOW, hit, None,
                 f"non-literal URL reaches {hit.sink}: a javascript: URL would run script")
@@ -1048,6 +1048,19 @@ def analyse(a: FileAnalysis) -> list[ChatFinding]:
             add("message-origin-unchecked", Severity.LOW, SinkHit("message", "onmessage", node, None), None,
                 "message handler reads event data without checking event.origin: any page can post to it")
     return list(findings.values())
+
+
+def _copies_a_url(hit: SinkHit) -> bool:
+    """`a.href = b.href`: a URL the page already holds, not a new one; `this.action = ...` is not a form."""
+    value = unwrap(hit.value)
+    if value is not None and value.type == "member_expression" and text(
+            value.child_by_field_name("property")) in ("href", "action", "src"):
+        return True
+    if hit.sink == "action" and hit.node.type in ("assignment_expression", "augmented_assignment_expression"):
+        left = unwrap(hit.node.child_by_field_name("left"))
+        obj = left.child_by_field_name("object") if left is not None else None
+        return obj is not None and obj.type == "this"
+    return False
 
 
 def _stringish(node: tree_sitter.Node | None) -> bool:
