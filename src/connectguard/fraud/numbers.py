@@ -60,7 +60,8 @@ def normalise_prefix(raw: str) -> str | None:
     A prefix must be written in international form (leading ``+`` or ``00``): a national
     prefix is ambiguous without knowing where the subscriber number starts.
     """
-    text = _PREFIX_SEPARATORS.sub("", raw.strip())
+    # "+44 (0)70": the (0) is the national trunk prefix, never dialled from abroad.
+    text = _PREFIX_SEPARATORS.sub("", raw.strip().replace("(0)", ""))
     if text.startswith("00"):
         text = "+" + text[2:]
     return text if _PREFIX.match(text) else None
