@@ -42,6 +42,8 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
     from connectguard.config import load_config
     from connectguard.inventory.io import save_snapshot
 
+    if out.is_dir():
+        raise InputError("is a directory, not a snapshot file name", str(out))
     config = load_config(config_path)
     for region in [*regions, *config.collect.regions]:
         if not _REGION.fullmatch(region):
@@ -68,6 +70,11 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
         click.echo(f"connectguard: wrote {out}: {len(snapshot.instances())} instance(s) in "
                    f"{len(snapshot.regions)} region(s), {calls} API calls ({throttled} throttled) in "
                    f"{snapshot.stats.duration_seconds:.1f}s; {len(snapshot.errors)} collection error(s)", err=True)
+        seen = {i.id for _r, i in snapshot.instances()} | {i.arn for _r, i in snapshot.instances()}
+        missing = [i for i in options.instance_ids if i not in seen]
+        if missing and all(r.instances is not None for r in snapshot.regions):
+            click.echo(f"  note: no instance matched --instance-id {', '.join(missing)} in "
+                       f"{', '.join(r.region for r in snapshot.regions)}", err=True)
         for err in snapshot.errors[:10]:
             click.echo(f"  {err.describe()}", err=True)
         if len(snapshot.errors) > 10:

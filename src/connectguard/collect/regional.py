@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from connectguard.collect.account import decode_policy_document
@@ -66,6 +67,7 @@ class TrailCache:
 
     def __init__(self) -> None:
         self.status: dict[str, tuple[Any, Any]] = {}
+        self.lock = threading.Lock()  # regions are collected in parallel; read each trail once
 
 
 def collect_trails(r: AwsReader, region: str, cache: TrailCache) -> list[Trail] | None:
@@ -80,12 +82,13 @@ def collect_trails(r: AwsReader, region: str, cache: TrailCache) -> list[Trail] 
                       is_organization_trail=bool(t.get("IsOrganizationTrail")), s3_bucket=t.get("S3BucketName"),
                       kms_key_id=t.get("KmsKeyId"), log_file_validation=bool(t.get("LogFileValidationEnabled")),
                       cloudwatch_log_group_arn=t.get("CloudWatchLogsLogGroupArn"))
-        if arn not in cache.status:
-            status = r.call("cloudtrail", home, "GetTrailStatus", Name=arn, hides="trail.status", resource=arn)
-            selectors = r.call("cloudtrail", home, "GetEventSelectors", TrailName=arn, hides="trail.status",
-                               resource=arn)
-            cache.status[arn] = (status, selectors)
-        status, selectors = cache.status[arn]
+        with cache.lock:
+            if arn not in cache.status:
+                status = r.call("cloudtrail", home, "GetTrailStatus", Name=arn, hides="trail.status", resource=arn)
+                selectors = r.call("cloudtrail", home, "GetEventSelectors", TrailName=arn, hides="trail.status",
+                                   resource=arn)
+                cache.status[arn] = (status, selectors)
+            status, selectors = cache.status[arn]
         if status:
             trail.is_logging = bool(status.get("IsLogging"))
         if selectors:
