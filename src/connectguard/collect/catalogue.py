@@ -82,6 +82,12 @@ _OPS = [
     Operation("organizations", "DescribeOrganizationalUnit"),
     Operation("organizations", "ListPoliciesForTarget", 20),
     Operation("organizations", "DescribePolicy"),
+    # --- organization runs (`collect --organization`, from the management side)
+    Operation("organizations", "ListAccounts", 20),
+    Operation("organizations", "ListAccountsForParent", 20),
+    Operation("organizations", "ListOrganizationalUnitsForParent", 20),
+    Operation("organizations", "ListTagsForResource"),
+    Operation("ec2", "DescribeRegions"),  # in each member account: its enabled regions
     # --- regional context
     Operation("ds", "DescribeDirectories"),
     Operation("cloudtrail", "DescribeTrails"),

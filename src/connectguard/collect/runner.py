@@ -29,7 +29,7 @@ from connectguard.collect.regional import (
 from connectguard.collect.tasks import URGENT, TaskGroup
 from connectguard.config import CollectConfig
 from connectguard.conventions import utc_now
-from connectguard.inventory.model import CollectionStats, KmsKey, RegionInventory, Snapshot
+from connectguard.inventory.model import CollectionStats, KmsKey, OrganizationContext, RegionInventory, Snapshot
 
 
 @dataclass
@@ -40,6 +40,9 @@ class CollectOptions:
     max_attempts: int = 8
     concurrency: int = 8
     org_role: str | None = None
+    # Organization runs read every account's SCP chain once from the management side and pass it here,
+    # so the member account's collection does not try (and fail) to read it itself.
+    organization: OrganizationContext | None = None
     log_archive_role: str | None = None
 
     @classmethod
@@ -107,6 +110,9 @@ def collect_snapshot(
             snapshot.saml_providers = collect_saml_providers(reader, home)
 
         def account_org() -> None:
+            if options.organization is not None:
+                snapshot.organization = options.organization
+                return
             snapshot.organization = collect_organization(reader, account_id, home, options.org_role)
 
         for inv in snapshot.regions:  # first: the instances' long per-profile streams set the wall time
