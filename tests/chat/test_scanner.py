@@ -78,6 +78,7 @@ def test_every_source_reaches_every_sink(scan, source, sink):
     "el.innerHTML = '<b>static</b>' + `<i>${'x'}</i>`;",
     "const T = '<p>hi</p>'; el.innerHTML = T;",
     "el.innerHTML = ['<a>', '</a>'].join('');",
+    "head.insertAdjacentHTML('beforeend', 'a.woff2,b.woff2'.split(',').map((f) => `<link href='${f}'>`).join(''));",
     "a.href = '/agents/' + id;",
     "a.href = `https://example.com/${id}`;",
     "window.open(`/chat?id=${encodeURIComponent(id)}`);",
@@ -176,6 +177,8 @@ def test_names_are_scoped_per_function(scan):
 def test_non_literal_html_sink_is_low(scan):
     findings = scan("function f(html) { box.innerHTML = html; }")
     assert [(f.rule, f.severity) for f in findings] == [("unsafe-html-sink", Severity.LOW)]
+    assert rules(scan("el.innerHTML = ['a', x].map((v) => v).join('');")) == {(1, "unsafe-html-sink")}
+    assert rules(scan("el.innerHTML = 'a'.split('').map((v) => v + y).join('');")) == {(1, "unsafe-html-sink")}
 
 
 def test_dangerously_set_inner_html_from_configuration_is_reported(scan):

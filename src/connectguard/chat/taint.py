@@ -79,6 +79,10 @@ _URL_SANITIZER = re.compile(r"(?i)(valid|saniti[sz]e|safe|allow|check|ensure|upd
                             r"(url|uri|link|href)|^(isSafeUrl|safeUrl|sanitizeUrl)$")
 _SCHEME_GUARD = re.compile(r"https\??:|\^https|startsWith\(\s*['\"`]https?:|protocol\s*[!=]==?\s*['\"`]https")
 
+# Methods that, called on a constant with constant arguments, return a constant.
+_CONSTANT_PRESERVING = frozenset({"join", "toString", "trim", "toLowerCase", "toUpperCase", "split", "map",
+                                  "filter", "slice", "concat", "replace", "replaceAll", "padStart", "padEnd",
+                                  "repeat", "reverse", "flat"})
 HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML", "srcdoc"})
 URL_PROPERTIES = frozenset({"href", "action", "formAction"})
 TAINT_ONLY_URL_PROPERTIES = frozenset({"src", "data"})  # javascript: in src is dead in most elements
@@ -148,6 +152,7 @@ class FileAnalysis:
         self.nodes: dict[str, list[tree_sitter.Node]] = {}
         self._return_memo: dict[int, tuple[int, Taint | None]] = {}
         self._in_progress: set[int] = set()
+        self._constant_params: set[tuple[int, str]] = set()
         self._index()
 
     # ----- positions -------------------------------------------------------------------------------
@@ -645,6 +650,8 @@ class FileAnalysis:
                        if c.type == "pair")
         if t == "identifier":
             key = self.resolve(text(node), node)
+            if key in self._constant_params:
+                return True
             init = self.constant_inits.get(key)
             return init is not None and key not in self.assigned and self.is_constant(init, d)
         if t == "member_expression" and text(node.child_by_field_name("property")) == "length":
@@ -657,9 +664,26 @@ class FileAnalysis:
                 return True
             if sanitized_ok and (self.is_sanitizer(callee) or callee in _CLEAN_CALLS):
                 return True
-            if fn is not None and fn.type == "member_expression" and text(fn.child_by_field_name("property")) in (
-                    "join", "toString", "trim", "toLowerCase", "toUpperCase"):
-                return self.is_constant(fn.child_by_field_name("object"), d)
+            if fn is not None and fn.type == "member_expression" and text(
+                    fn.child_by_field_name("property")) in _CONSTANT_PRESERVING:
+                if not self.is_constant(fn.child_by_field_name("object"), d):
+                    return False
+                # "a,b".split(",").map((f) => `<link href=${f}>`).join(""): a callback over constant
+                # elements returns constants when its body only combines them with literals.
+                args_node = node.child_by_field_name("arguments")
+                for arg in (args_node.named_children if args_node is not None else ()):
+                    arg = unwrap(arg)
+                    if arg is not None and arg.type in FUNCTION_TYPES:
+                        params = {(arg.id, n) for p in function_params(arg) for n in pattern_names(p)}
+                        self._constant_params |= params
+                        try:
+                            if not all(self.is_constant(r, d) for r in self.returns.get(arg.id, [None])):
+                                return False
+                        finally:
+                            self._constant_params -= params
+                    elif arg is not None and arg.type != "comment" and not self.is_constant(arg, d):
+                        return False
+                return True
             return False
         return False
 
