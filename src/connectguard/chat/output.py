@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 from pathlib import PurePath
+from urllib.parse import quote
 from typing import Any
 
 from rich.console import Console
@@ -61,7 +62,9 @@ def scan_json(result: ScanResult) -> str:
 
 
 def _uri(path: str) -> str:
-    return PurePath(path).as_posix()
+    """Relative paths stay relative (GitHub resolves them against the checkout); absolute ones become file: URIs."""
+    p = PurePath(path)
+    return p.as_uri() if p.is_absolute() else quote(p.as_posix())
 
 
 def scan_sarif(result: ScanResult) -> dict[str, Any]:

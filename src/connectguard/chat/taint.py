@@ -46,7 +46,9 @@ CHATJS_EVENTS = frozenset({
     "onDeepHeartbeatSuccess", "onDeepHeartbeatFailure", "onAuthenticationInitiated",
 })
 CHATJS_DECORATORS = frozenset({"incomingItemDecorator", "outgoingItemDecorator", "onIncomingMessage"})
-CHATJS_SOURCE_CALLS = frozenset({"getTranscript", "describeView", "getAttachmentURL", "downloadAttachment"})
+# Calls whose result carries what other participants sent. (getAttachmentURL returns a pre-signed S3
+# URL minted by the service, and describeView an admin-configured view: not participant data.)
+CHATJS_SOURCE_CALLS = frozenset({"getTranscript"})
 
 # Property reads that are data sources wherever they appear (normalised text of the member expression).
 _LOCATION_SOURCE = re.compile(
