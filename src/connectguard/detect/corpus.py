@@ -176,10 +176,10 @@ def write_corpus(
     paths: list[Path] = []
     batch: list[dict[str, Any]] = []
     n_files = max(1, -(-events // per_file))
-    stride = max(1, n_files // max(1, len(planted))) if planted else 0
+    per_flush = -(-len(planted) // n_files) if planted else 0  # spread evenly, every file gets some
 
     def flush(index: int) -> None:
-        if stride and index % stride == 0 and planted:
+        for _ in range(min(per_flush, len(planted))):
             batch.append(planted.pop(0))
         first = batch[0]
         day = first["eventTime"][:10].replace("-", "/")
