@@ -112,3 +112,41 @@ def test_thousands_of_decisions_under_injected_faults(moto_url, monkeypatch):
     assert reasons["error"] > 0 and reasons["timeout"] > 0
     assert reasons["ok"] + reasons["deny-list"] + reasons["deny-prefix"] > DECISIONS * 0.7
     reset_default_screener()
+
+
+@pytest.fixture
+def served_table(moto_url) -> str:
+    setup = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto_url)
+    if admin.describe(setup, TABLE) is not None:
+        setup.delete_table(TableName=TABLE)
+    admin.init_table(setup, TABLE)
+    admin.put_entry(setup, TABLE, core.DenyEntry("+12065550100", False, "t"), added_by="t", now=1.0)
+    return moto_url
+
+
+@pytest.mark.parametrize("kind", ["throttle", "capacity", "internal", "unavailable", "reset"])
+def test_a_failed_write_keeps_the_decision_but_says_it_was_not_recorded(served_table, kind):
+    with FaultProxy(served_table, rate=1.0, kinds=(kind,), operations=("PutItem",)) as proxy:
+        screener = Screener(TABLE, store.make_client(endpoint_url=proxy.url, region="us-east-1"), env={},
+                            log_key=LOG_KEY)
+        assert screener.screen(event("+12065550100")) == {
+            "decision": "block", "reason": "deny-list", "recent_contacts": "1", "recorded": "false"}
+    assert proxy.counts[kind] == 2  # the write and its one retry
+
+
+@pytest.mark.parametrize("kind", ["throttle", "capacity", "internal", "unavailable", "reset"])
+def test_a_failed_read_takes_the_fail_mode(served_table, kind):
+    with FaultProxy(served_table, rate=1.0, kinds=(kind,), operations=("Query",)) as proxy:
+        screener = Screener(TABLE, store.make_client(endpoint_url=proxy.url, region="us-east-1"), env={},
+                            log_key=LOG_KEY)
+        response = screener.screen(event("+12065550100", {"failMode": "review"}))
+    assert (response["decision"], response["reason"]) == ("review", "error")
+
+
+def test_one_throttle_is_absorbed_by_the_retry(served_table):
+    with FaultProxy(served_table, rate=1.0, kinds=("throttle",), operations=("Query",), max_faults=1) as proxy:
+        screener = Screener(TABLE, store.make_client(endpoint_url=proxy.url, region="us-east-1"), env={},
+                            log_key=LOG_KEY)
+        response = screener.screen(event("+12065550100"))
+    assert proxy.counts["throttle"] == 1
+    assert (response["decision"], response["reason"], response["recorded"]) == ("block", "deny-list", "true")

@@ -18,6 +18,9 @@ from typing import Any, TypeVar
 
 import click
 
+# The `fraud` extra: importing it here lets the CLI's lazy loader name the missing
+# extra in one line instead of failing inside a command.
+import phonenumbers  # noqa: F401
 from connectguard.cli.common import config_option, output_option, write_output
 from connectguard.conventions import ConnectGuardError, ExitCode, InputError, json_envelope
 

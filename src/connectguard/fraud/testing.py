@@ -32,17 +32,21 @@ class FaultProxy:
 
     Faults: ``throttle``/``capacity`` (400), ``internal`` (500), ``unavailable`` (503),
     ``slow`` (waits ``slow_seconds`` before forwarding: a timeout for a short deadline),
-    ``reset`` (closes the connection without an answer). ``counts`` records requests and faults.
+    ``reset`` (closes the connection without an answer). ``counts`` records requests and faults;
+    ``operations`` limits injection to those DynamoDB operations (``X-Amz-Target``).
     """
 
     def __init__(self, upstream: str, *, rate: float = 0.0, kinds: tuple[str, ...] = FAULT_KINDS,
-                 slow_seconds: float = 1.0, seed: int = 7):
+                 slow_seconds: float = 1.0, seed: int = 7, operations: tuple[str, ...] | None = None,
+                 max_faults: int | None = None):
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.rate = rate
         self.kinds = kinds
         self.slow_seconds = slow_seconds
+        self.operations = operations  # e.g. ("PutItem",): inject only into these operations
+        self.max_faults = max_faults  # stop injecting after this many
         self.counts: Counter[str] = Counter()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -55,7 +59,8 @@ class FaultProxy:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                fault = proxy._pick()
+                operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
+                fault = proxy._pick(operation)
                 if fault == "reset":
                     self.close_connection = True
                     self.connection.close()
@@ -98,9 +103,14 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def _pick(self) -> str | None:
+    def _pick(self, operation: str) -> str | None:
         with self._lock:
             self.counts["requests"] += 1
+            if self.operations is not None and operation not in self.operations:
+                return None
+            injected = sum(v for k, v in self.counts.items() if k != "requests")
+            if self.max_faults is not None and injected >= self.max_faults:
+                return None
             if self.rate and self._random.random() < self.rate:
                 kind = self._random.choice(self.kinds)
                 self.counts[kind] += 1
