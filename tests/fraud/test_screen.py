@@ -246,3 +246,18 @@ def test_lambda_handler_without_a_table_is_bad_config_with_the_fail_mode():
 
     assert lambda_handler(event(NUMBER, {"failMode": "review"}), None) == {
         "decision": "review", "reason": "bad-config", "recent_contacts": "0", "recorded": "false"}
+
+
+def test_stats_count_activity_and_mask_numbers(screener, ddb, clock):
+    deny(ddb, NUMBER)
+    deny(ddb, "+1900", prefix=True, expires_at=int(clock.now) - 5)  # expired, not yet deleted
+    for _ in range(3):
+        screener.screen(event(NUMBER))
+    screener.screen(event("+12065550199"))
+    store.put_activity(ddb, TABLE, "+12065550199", "yesterday", clock.now - 7200, 7)
+    stats = admin.collect_stats(ddb, TABLE, clock.now).as_dict()
+    assert stats["deny_list"] == {"exact": 1, "prefixes": 0, "expired_not_deleted": 1}
+    activity = stats["activity"]
+    assert (activity["contacts_last_hour"], activity["contacts_last_day"], activity["numbers_seen"]) == (4, 5, 2)
+    assert activity["busiest_last_hour"][0] == {"number": "+1206555****", "contacts": 3}
+    assert "0100" not in json.dumps(stats)
