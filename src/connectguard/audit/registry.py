@@ -29,7 +29,7 @@ class CheckMeta:
     before: str = ""  # docs: the mis-configuration (code/JSON/CLI), for docs/checks.md
     after: str = ""  # docs: the fixed configuration
     detects: str = ""  # docs: what it detects, if more than the title says
-    needs: tuple[str, ...] = ()  # inputs beyond the snapshot: "chat_source", "chat_url"
+    needs: tuple[str, ...] = ()  # inputs beyond the snapshot (CheckContext.extra keys): "chat_scan", "chat_csp"
 
 
 @dataclass

@@ -21,7 +21,7 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -124,6 +124,9 @@ class _TokenBucket:
         return False
 
 
+_ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
 # --------------------------------------------------------------------------- routing
 
 
@@ -186,12 +189,19 @@ class ConnectSimulator:
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        other_accounts: Iterable[World] = (),
+        account_of: Callable[[str], str | None] | None = None,
     ):
         self.world = world
         self.quota = quota
         self.rate = rate
         self.burst = burst
         self.references = operations.References(world)
+        # Organization estates: one world per account, chosen by the request's access key
+        # (``account_of`` maps it to an account, e.g. through moto's STS for assumed roles).
+        self._worlds = {w.account_id: (w, operations.References(w)) for w in other_accounts}
+        self._worlds[world.account_id] = (world, self.references)
+        self._account_of = account_of
         self.calls: Counter[str] = Counter()
         self.throttles: Counter[str] = Counter()
         self.violations: list[Violation] = []
@@ -298,6 +308,7 @@ class ConnectSimulator:
         op = route.operation
         name = op.name
         region = _region_from(headers)
+        world, references = self._world_for(headers)
         with self._lock:
             self.calls[name] += 1
         try:
@@ -309,7 +320,7 @@ class ConnectSimulator:
         # quota first: a throttled call never reaches the fault injector or the world
         if self.quota:
             with self._lock:
-                key = (name, self.world.account_id, region)
+                key = (name, world.account_id, region)
                 bucket = self._buckets.get(key)
                 if bucket is None:
                     bucket = self._buckets[key] = _TokenBucket(self.rate, self.burst)
@@ -354,8 +365,8 @@ class ConnectSimulator:
                 "NotImplemented",
             )
         ctx = OpContext(
-            world=self.world, region=region, account=self.world.account_id, params=params,
-            references=self.references, lock=self.world_lock, operation=op,
+            world=world, region=region, account=world.account_id, params=params,
+            references=references, lock=self.world_lock, operation=op,
         )
         try:
             result = handler.run(ctx)
@@ -375,6 +386,13 @@ class ConnectSimulator:
             print(message, file=sys.stderr)
             return _Reply(500, {"Message": message}, "InternalServiceException")
         return _Reply(200, output)
+
+    def _world_for(self, headers: dict[str, str]) -> tuple[World, operations.References]:
+        if self._account_of is None or len(self._worlds) == 1:
+            return self.world, self.references
+        found = _ACCESS_KEY.search(headers.get("authorization", ""))
+        account = self._account_of(found.group(1)) if found else None
+        return self._worlds.get(account or "", (self.world, self.references))
 
     def _match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
         for route in self._routes:

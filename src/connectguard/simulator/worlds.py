@@ -771,11 +771,14 @@ def _demo_organization(support: ConnectInstance, region: str) -> Organization:
 # --------------------------------------------------------------------------- benchmark world
 
 
-def bench_world(users: int = 10_000, profiles: int = 300, flows: int = 1_000, seed: int = 11) -> World:
-    """One large instance (us-east-1) for the collector benchmark; Connect only, no other services."""
+def bench_world(users: int = 10_000, profiles: int = 300, flows: int = 1_000, seed: int = 11, *,
+                account_id: str = ACCOUNT, region: str = "us-east-1", alias: str = "bench") -> World:
+    """One instance (one large one for the collector benchmark; small ones for simulated organizations).
+
+    Connect only, no other services.
+    """
     rng = random.Random(seed)
     new_id = _Ids(rng)
-    region = "us-east-1"
     base_profiles = list(_default_profiles(new_id).values())
     extra = [
         SecurityProfile(id=new_id(), name=f"Profile{n:04d}",
@@ -798,6 +801,6 @@ def bench_world(users: int = 10_000, profiles: int = 300, flows: int = 1_000, se
         ]))
         for n in range(flows)
     ]
-    inst = ConnectInstance(id=new_id(), alias="bench", identity_management_type="CONNECT_MANAGED",
+    inst = ConnectInstance(id=new_id(), alias=alias, identity_management_type="CONNECT_MANAGED",
                            security_profiles=all_profiles, users=people, routing_profiles=routing, flows=flow_list)
-    return World(account_id=ACCOUNT, name="bench", regions={region: Region(connect_instances=[inst])})
+    return World(account_id=account_id, name=alias, regions={region: Region(connect_instances=[inst])})
