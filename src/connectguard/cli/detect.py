@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from pathlib import Path
@@ -112,6 +113,7 @@ def detect(ctx: click.Context, paths: tuple[str, ...], since: dt.datetime | None
             sys.stdout.write(json.dumps(alert.as_dict()) + "\n")
             sys.stdout.flush()
     stats = engine.stats
+    alerts.sort(key=lambda a: (a.event_time or "", -a.severity.rank, a.rule))
     for skipped in stats.skipped:
         click.echo(f"connectguard: skipped {skipped.file}: {skipped.reason}", err=True)
     if output_format == "json":
@@ -136,7 +138,7 @@ def _table(alerts: list, stats: object) -> str:
         title = a.title + ("".join(f"\n  {n}" for n in a.notes) if a.notes else "")
         table.add_row(*(Text(str(v or "")) for v in (
             a.severity.value, a.event_time, title, a.event_name, a.actor, a.account, a.region, a.source_ip)))
-    console = Console(record=True, width=160, file=open("/dev/null", "w"))  # noqa: SIM115 - render to text only
+    console = Console(record=True, width=160, file=io.StringIO())  # render to text only
     console.print(table)
     console.print(f"{stats.files} file(s), {stats.events} event(s) read; {len(stats.skipped)} file(s) skipped; "
                   f"generated {isoformat(dt.datetime.now(dt.timezone.utc))}")

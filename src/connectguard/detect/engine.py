@@ -113,7 +113,6 @@ class Engine:
         self.s3_client = s3_client
         self.stats = RunStats()
         self._by_id = {r.id: r for r in ruleset.rules}
-        self._by_id_corr = {c.id: c for c in ruleset.correlations}
         generating = [r for r in ruleset.rules if r.generate]
         # One statement per batch: every generating rule, UNION ALL.
         self._batch_sql = "\nUNION ALL\n".join(f"({rule_query(r, window, VIEW)})" for r in generating) or None

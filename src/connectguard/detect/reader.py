@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,16 @@ def is_log_name(name: str) -> bool:
 
 
 def discover(inputs: Sequence[str], *, s3_client: Any = None) -> Iterator[LogFile]:
-    """Every CloudTrail log file under ``inputs`` (files, directories recursively, s3://bucket/prefix)."""
+    """Every CloudTrail log file under ``inputs`` (files, directories recursively, s3://bucket/prefix), once."""
+    seen: set[str] = set()
+    for log in _discover(inputs, s3_client):
+        key = str(log.local.resolve()) if log.local is not None else log.name
+        if key not in seen:
+            seen.add(key)
+            yield log
+
+
+def _discover(inputs: Sequence[str], s3_client: Any) -> Iterator[LogFile]:
     for raw in inputs:
         if raw.startswith("s3://"):
             yield from _discover_s3(raw, s3_client)
@@ -124,25 +134,35 @@ class Staging:
             shutil.rmtree(self._dir, ignore_errors=True)
 
     def stage(self, batch: Sequence[LogFile]) -> tuple[list[tuple[LogFile, Path]], list[Skipped]]:
+        remote = [(i, f) for i, f in enumerate(batch) if f.local is None]
+        fetched: dict[int, Path | Skipped] = {}
+        if remote:
+            if self._dir is None:
+                self._dir = Path(tempfile.mkdtemp(prefix="connectguard-detect-"))
+            self._client = self._client or _default_s3_client()
+            # boto3 clients are thread-safe; S3 GETs are latency-bound, so fetch a batch concurrently.
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for i, outcome in zip([i for i, _ in remote], pool.map(lambda item: self._fetch(*item), remote)):
+                    fetched[i] = outcome
         ready: list[tuple[LogFile, Path]] = []
         skipped: list[Skipped] = []
         for i, f in enumerate(batch):
             if f.local is not None:
                 ready.append((f, f.local))
-                continue
-            if self._dir is None:
-                self._dir = Path(tempfile.mkdtemp(prefix="connectguard-detect-"))
-            client = self._client or _default_s3_client()
-            self._client = client
-            suffix = ".json.gz" if f.name.endswith(".gz") else ".json"
-            target = self._dir / f"{i:05d}{suffix}"
-            try:
-                client.download_file(f.s3_bucket, f.s3_key, str(target))
-            except Exception as exc:  # noqa: BLE001 - any failure to fetch one object skips that object
-                skipped.append(Skipped(f.name, f"cannot download: {_short(exc)}"))
-                continue
-            ready.append((f, target))
+            elif isinstance(fetched[i], Skipped):
+                skipped.append(fetched[i])  # type: ignore[arg-type]
+            else:
+                ready.append((f, fetched[i]))  # type: ignore[arg-type]
         return ready, skipped
+
+    def _fetch(self, index: int, log: LogFile) -> Path | Skipped:
+        assert self._dir is not None
+        target = self._dir / f"{index:05d}{'.json.gz' if log.name.endswith('.gz') else '.json'}"
+        try:
+            self._client.download_file(log.s3_bucket, log.s3_key, str(target))
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch one object skips that object
+            return Skipped(log.name, f"cannot download: {_short(exc)}")
+        return target
 
     def release(self) -> None:
         if self._dir is not None:

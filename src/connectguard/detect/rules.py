@@ -204,17 +204,23 @@ def load_rules(
     src_of = {id(p): s for p, s in parsed}
     compiled: dict[int, DetectionRule] = {}
     seen_ids: set[str] = set()
+    other_logsource: list[str] = []
     for item in collection.rules:
         if isinstance(item, SigmaRule):
             src = src_of.get(id(item), "?")
             if str(item.id) in seen_ids:
                 result.warnings.append(f"{src}: duplicate rule id {item.id}; second copy ignored")
                 continue
-            rule = _compile_rule(item, src, result.warnings)
+            rule = _compile_rule(item, src, result.warnings, other_logsource)
             if rule is not None:
                 seen_ids.add(rule.id)
                 compiled[id(item)] = rule
                 result.rules.append(rule)
+    if other_logsource:
+        result.warnings.append(
+            f"{len(other_logsource)} rule(s) skipped: logsource is not product aws / service cloudtrail "
+            f"(first: {other_logsource[0]})"
+        )
     for item in collection.rules:
         if isinstance(item, SigmaCorrelationRule):
             src = src_of.get(id(item), "?")
@@ -229,9 +235,9 @@ def _is_cloudtrail(rule: SigmaRule) -> bool:
     return (ls.product or "").lower() == "aws" and (ls.service or "").lower() == "cloudtrail"
 
 
-def _compile_rule(item: SigmaRule, src: str, warnings: list[str]) -> DetectionRule | None:
+def _compile_rule(item: SigmaRule, src: str, warnings: list[str], other_logsource: list[str]) -> DetectionRule | None:
     if not _is_cloudtrail(item):
-        warnings.append(f"{src}: rule {item.title!r} skipped: logsource is not product aws / service cloudtrail")
+        other_logsource.append(src)  # reported once, in a summary: a whole SigmaHQ checkout is thousands
         return None
     try:
         conditions = [c.parsed for c in item.detection.parsed_condition]
