@@ -141,6 +141,15 @@ def build_review(snapshot: Snapshot) -> Review:
     """One row per (user, profile, permission); a profile whose permissions were not seen gets one
     row whose status says so, so an auditor never mistakes "not seen" for "grants nothing"."""
     account = snapshot.account_id or ""
+    # Classifying a name is pattern matching: do it once per distinct permission, not once per row.
+    groups_of: dict[str, list[str]] = {}
+    known: dict[str, bool] = {}
+
+    def classify(perm: str) -> tuple[list[str], bool]:
+        if perm not in groups_of:
+            groups_of[perm], known[perm] = cp.risk_groups(perm), cp.is_known(perm)
+        return groups_of[perm], known[perm]
+
     rows: list[dict[str, str]] = []
     users_out: list[dict[str, Any]] = []
     incomplete: list[str] = []
@@ -173,10 +182,10 @@ def build_review(snapshot: Snapshot) -> Review:
                     continue
                 perms_out = []
                 for perm in sorted(set(p.permissions)):
-                    groups = cp.risk_groups(perm)
-                    status = "ok" if cp.is_known(perm) else "unknown permission name"
+                    groups, is_known = classify(perm)
+                    status = "ok" if is_known else "unknown permission name"
                     rows.append({**pbase, "permission": perm, "risk_groups": ";".join(groups), "status": status})
-                    perms_out.append({"permission": perm, "risk_groups": groups, "known": cp.is_known(perm)})
+                    perms_out.append({"permission": perm, "risk_groups": groups, "known": is_known})
                 if not p.permissions:
                     rows.append({**pbase, "permission": "", "risk_groups": "", "status": "grants nothing"})
                 profiles_out.append({"id": p.id, "name": p.name, "scoping": scoping_of(p), "permissions": perms_out})
@@ -191,10 +200,19 @@ def build_review(snapshot: Snapshot) -> Review:
             users_out.append({
                 "account": account, "region": item.region, "instance_id": inst.id, "instance_alias": inst.alias,
                 "user_id": u.id, "username": u.username, "admin_equivalence": ua.admin,
-                "risk_groups": cp.classify(ua.permissions), "security_profiles": profiles_out,
+                "risk_groups": _classify_cached(ua.permissions, classify), "security_profiles": profiles_out,
                 "missing_profile_ids": ua.missing_profile_ids,
             })
     return Review(rows, users_out, incomplete)
+
+
+def _classify_cached(permissions: set[str], classify) -> dict[str, list[str]]:
+    """connect_permissions.classify, with the per-name classification memoised by the caller."""
+    out: dict[str, list[str]] = {}
+    for perm in sorted(permissions):
+        for group in classify(perm)[0]:
+            out.setdefault(group, []).append(perm)
+    return out
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -205,10 +223,18 @@ def csv_safe(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+# Columns whose values come from the account (names people typed); the rest are ids and connectguard's words.
+_ACCOUNT_TEXT = ("instance_alias", "username", "security_profile_name", "permission")
+
+
 def review_csv(review: Review) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=REVIEW_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REVIEW_COLUMNS)
     for row in review.rows:
-        writer.writerow({k: csv_safe(str(v)) for k, v in row.items()})
+        for key in _ACCOUNT_TEXT:
+            value = row.get(key, "")
+            if value.startswith(_FORMULA_START):
+                row = {**row, key: "'" + value}
+        writer.writerow([row.get(col, "") for col in REVIEW_COLUMNS])
     return buffer.getvalue()
