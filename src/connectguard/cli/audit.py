@@ -21,6 +21,8 @@ from connectguard.cli.common import (
 from connectguard.config import config_reference_markdown, load_config
 from connectguard.conventions import InputError, exit_status, json_envelope
 from connectguard.inventory import load_snapshot
+from connectguard.org.audit import audit_organization
+from connectguard.org.index import is_index_document, load_index
 from connectguard.report import available_formats, render
 
 _FORMATS = ["table", "json", "sarif", "asff", "html"]
@@ -51,6 +53,9 @@ def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[
           config_path: Path | None) -> int:
     """Evaluate SNAPSHOT (from `connectguard collect`) against every practice.
 
+    SNAPSHOT may also be the index.json of `connectguard collect --organization`: one merged
+    report with every account (accounts that could not be collected are UNKNOWN).
+
     With --live, collect first (read-only, rate-limited) and audit the result.
     """
     config = load_config(config_path)
@@ -62,14 +67,15 @@ def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[
     if output_format not in available_formats():
         raise click.UsageError(f"format {output_format!r} is not available in this installation")
 
-    if live:
-        snap = _collect_live(list(regions), config)
-    else:
-        snap = load_snapshot(snapshot)  # type: ignore[arg-type]
-
     rules = _load_suppressions(suppressions or (Path(config.audit.suppressions) if config.audit.suppressions else None))
     extra = _front_end_inputs(config, chat_source, chat_url)
-    report = run_audit(snap, config, checks, extra=extra, suppressions=rules)
+    if snapshot is not None and is_index_document(snapshot):
+        # An organization index (`collect --organization`): one merged report, every account in it.
+        report = audit_organization(load_index(snapshot), snapshot.parent, config, checks, extra=extra,
+                                    suppressions=rules)
+    else:
+        snap = _collect_live(list(regions), config) if live else load_snapshot(snapshot)  # type: ignore[arg-type]
+        report = run_audit(snap, config, checks, extra=extra, suppressions=rules)
 
     if output_format == "table" and output is None:
         from rich.console import Console
