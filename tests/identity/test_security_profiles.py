@@ -155,4 +155,5 @@ def test_unknown_permission_names_are_reported_not_ignored():
     found = by_resource(audit(snap, "unknown-permission-names"))
     assert found["pilot"].status is Status.FAIL
     assert found["pilot"].evidence["unknown_permissions"] == ["FancyNewThing.Access", "Users.Edt"]
+    assert found["pilot"].evidence["proposed_permissions"] == ["BasicAgentAccess"]
     assert found["fine"].status is Status.PASS

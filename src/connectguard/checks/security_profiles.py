@@ -397,9 +397,13 @@ def unknown_permission_names(ctx: CheckContext) -> Iterator[Result]:
             evidence = {"profile": profile.name, "unknown_permissions": unknown,
                         "permissions_total": len(set(profile.permissions))}
             if unknown:
+                proposed, diff = proposal(profile, unknown, "unclassified names removed until reviewed")
+                evidence.update(proposed_permissions=proposed, proposed_diff=diff)
                 yield Result(profile.arn, Status.FAIL,
                              f"{profile.name} grants {len(unknown)} permission name(s) not in the catalogue: "
-                             f"{', '.join(unknown[:10])}", evidence=evidence, region=region.region)
+                             f"{', '.join(unknown[:10])}", evidence=evidence, region=region.region,
+                             remediation=_remediation(instance, profile, proposed, diff,
+                                                      "Review each unclassified name before keeping it."))
             else:
                 yield Result(profile.arn, Status.PASS, f"every permission of {profile.name} is classified",
                              evidence=evidence, region=region.region)
