@@ -9,8 +9,9 @@ Output is a JSON list of findings, ready for ``aws securityhub batch-import-find
   RecordState ``ARCHIVED``, otherwise it would stay open in Security Hub for ever;
 * SUPPRESSED is Compliance ``FAILED`` with Workflow ``SUPPRESSED`` and the reason in ``Note``;
   UNKNOWN is ``NOT_AVAILABLE``; MANUAL is ``WARNING``;
-* ``ProductArn`` is the account's default product in the finding's region (global resources use the
-  ``region`` option, else the report's most common region): import each region's findings there.
+* ``ProductArn`` is the finding's account's default product in the finding's region (global resources use
+  the ``region`` option, else the report's most common region): import each account's and region's findings
+  there (an organization report holds several accounts).
 """
 
 from __future__ import annotations
@@ -41,14 +42,17 @@ def render_asff(report: AuditReport, *, region: str | None = None, **_: Any) -> 
 
 
 def asff_findings(report: AuditReport, *, region: str | None = None) -> list[dict[str, Any]]:
-    account = report.account
-    if not account or not (len(account) == 12 and account.isdigit()):
-        raise InputError(f"ASFF needs the snapshot's 12-digit AWS account id (got {account!r})")
     default_region = region or _most_common_region(report) or "us-east-1"
     meta = check_metadata()
     timestamp = isoformat(report.generated_at)
-    return [_finding(f, account, region or f.region or default_region, timestamp, meta.get(f.check))
-            for f in report.findings]
+    out = []
+    for f in report.findings:
+        # Organization runs carry one account per finding; a single-account report has it on the report.
+        account = f.account or report.account
+        if not account or not (len(account) == 12 and account.isdigit()):
+            raise InputError(f"ASFF needs each finding's 12-digit AWS account id (got {account!r} for {f.resource})")
+        out.append(_finding(f, account, region or f.region or default_region, timestamp, meta.get(f.check)))
+    return out
 
 
 def asff_batches(findings: list[dict[str, Any]], size: int = 100) -> list[list[dict[str, Any]]]:

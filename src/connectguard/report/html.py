@@ -120,7 +120,9 @@ def e(value: Any) -> str:
 def render_html(report: AuditReport, *, show_pass: bool = True, title: str | None = None, **_: Any) -> str:
     findings = [f for f in report.findings if show_pass or f.status is not Status.PASS]
     counts = report.counts()
-    page_title = title or f"connectguard audit — account {report.account or 'unknown'}"
+    scope = (f"account {report.account}" if report.account else
+             f"organization, {len(report.accounts)} accounts" if report.accounts else "account unknown")
+    page_title = title or f"connectguard audit — {scope}"
     collected = isoformat(report.snapshot_collected_at) if report.snapshot_collected_at else "unknown"
     parts = [
         "<!DOCTYPE html>",
@@ -136,6 +138,7 @@ def render_html(report: AuditReport, *, show_pass: bool = True, title: str | Non
         f"connectguard {e(__version__)} · {len(report.checks_run)} checks</p></header>",
         _cards(counts, report),
         _summary(report),
+        _accounts(report),
         _findings(findings, report),
         "<footer>Self-contained report: it loads nothing from the network. Values taken from the account are "
         "shown as text. UNKNOWN means the data needed could not be read (never a PASS); MANUAL needs a person "
@@ -204,6 +207,21 @@ def _summary_table(by_practice: dict[str, dict[str, int]], order: list[str]) -> 
         cells = "".join(f'<td class="num">{counts.get(s.value, 0)}</td>' for s in Status)
         rows.append(f"<tr><td>{e(practice)}</td>{cells}</tr>")
     return f'<table><thead><tr><th>Practice</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _accounts(report: AuditReport) -> str:
+    """Organization runs: one row per account (its name and OU path come from the organization)."""
+    if not report.accounts:
+        return ""
+    head = "".join(f'<th class="num">{s.value}</th>' for s in Status)
+    rows = []
+    for a in report.accounts:
+        counts = a.get("by_status") or {}
+        cells = "".join(f'<td class="num">{counts.get(s.value, 0)}</td>' for s in Status)
+        rows.append(f"<tr><td>{e(a.get('account'))}</td><td>{e(a.get('name'))}</td><td>{e(' / '.join(map(str, a.get('ou_path') or [])))}</td>"
+                    f"<td>{e(a.get('status'))}</td>{cells}</tr>")
+    return ("<section><h2>Accounts</h2><table><thead><tr><th>Account</th><th>Name</th><th>OU</th><th>Collection</th>"
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
 
 
 def _options(name: str, label: str, values: list[str]) -> str:

@@ -45,7 +45,7 @@ def sarif_document(report: AuditReport, *, show_pass: bool = False) -> dict[str,
             "informationUri": "https://github.com/connectguard/connectguard",
             "rules": rules,
         }},
-        "automationDetails": {"id": f"connectguard/audit/{report.account or 'unknown-account'}/"},
+        "automationDetails": {"id": f"connectguard/audit/{_scope(report)}/"},
         "invocations": [{
             "executionSuccessful": True,
             "endTimeUtc": isoformat(report.generated_at),
@@ -56,6 +56,12 @@ def sarif_document(report: AuditReport, *, show_pass: bool = False) -> dict[str,
         "properties": {"summary": report.summary(), "account": report.account},
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _scope(report: AuditReport) -> str:
+    if report.account:
+        return report.account
+    return "organization" if report.accounts else "unknown-account"
 
 
 def _rule(rule_id: str, meta: Any, report: AuditReport) -> dict[str, Any]:
