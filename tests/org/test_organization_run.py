@@ -114,3 +114,13 @@ def test_a_region_that_refuses_is_recorded_and_unknown(organization, tmp_path, c
     doc = json.loads(capsys.readouterr().out)
     refused = [f for f in doc["findings"] if f["region"] == "us-east-1"]
     assert refused and all(f["status"] == "UNKNOWN" for f in refused)
+
+
+def test_cli_collect_organization_then_audit(organization, tmp_path, capsys):
+    with mock.patch.dict(os.environ, organization.env):
+        status = main(["collect", "--organization", "--out-dir", str(tmp_path), "--region", "us-east-1",
+                       "--region", "eu-west-2", "--max-rps", "200", "--quiet"])
+    assert status == 3  # gamma could not be collected
+    assert main(["audit", str(tmp_path / "index.json"), "-f", "table"]) == 1
+    assert main(["collect", "--organization", "--out", str(tmp_path / "x.json")]) == 2
+    assert main(["collect", "--organization", "--out-dir", str(tmp_path), "--account-tag", "novalue"]) == 2

@@ -15,8 +15,22 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 @click.command("collect")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="Snapshot file to write (mode 0600; a .gz name is gzip-compressed).")
+@click.option("--organization", is_flag=True,
+              help="Every account of the organization (run from the management account or a delegated "
+                   "administrator): one snapshot per account plus an index.json in --out-dir.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --organization: directory for the snapshots and index.json.")
+@click.option("--role-name", default="connectguard-audit", show_default=True,
+              help="With --organization: the read-only role assumed in each account (see deploy-role).")
+@click.option("--external-id", help="With --organization: external ID the audit role requires.")
+@click.option("--ou", "ous", multiple=True, help="With --organization: only accounts below this OU id (repeatable).")
+@click.option("--account", "accounts", multiple=True, help="With --organization: only this account id (repeatable).")
+@click.option("--account-tag", "account_tags", multiple=True,
+              help="With --organization: only accounts tagged KEY=VALUE (repeatable; all must match).")
+@click.option("--account-concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="With --organization: accounts collected at once (each keeps its own rate cap).")
 @click.option("--region", "regions", multiple=True, help="Region to collect (repeatable; default: the session's).")
 @click.option("--instance-id", "instance_ids", multiple=True, help="Only this instance id or ARN (repeatable).")
 @click.option("--max-rps", type=click.FloatRange(min=0, min_open=True),
@@ -25,7 +39,9 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 @click.option("--log-archive-role", help="Role ARN to assume for reading CloudTrail buckets in a log-archive account.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], max_rps: float | None,
+def collect(out: Path | None, organization: bool, out_dir: Path | None, role_name: str, external_id: str | None,
+            ous: tuple[str, ...], accounts: tuple[str, ...], account_tags: tuple[str, ...], account_concurrency: int,
+            regions: tuple[str, ...], instance_ids: tuple[str, ...], max_rps: float | None,
             org_role: str | None, log_archive_role: str | None, config_path: Path | None, quiet: bool) -> int:
     """Collect a read-only snapshot of an account's Connect estate.
 
@@ -33,6 +49,17 @@ def collect(out: Path, regions: tuple[str, ...], instance_ids: tuple[str, ...], 
     AWS_ENDPOINT_URL, ...). Exit status 0 when everything was read, 3 when some calls
     failed (each failure is recorded in the snapshot against what it hid).
     """
+    if organization:
+        if out_dir is None or out is not None:
+            raise click.UsageError("--organization writes a directory: give --out-dir DIR (not --out)")
+        from connectguard.cli.collect_organization import collect_organization_command
+
+        return collect_organization_command(
+            out_dir=out_dir, role_name=role_name, external_id=external_id, ous=ous, accounts=accounts,
+            account_tags=account_tags, account_concurrency=account_concurrency, regions=regions,
+            max_rps=max_rps, config_path=config_path, quiet=quiet)
+    if out is None:
+        raise click.UsageError("give --out FILE (or --organization --out-dir DIR)")
     import boto3
     from botocore.exceptions import BotoCoreError
 
