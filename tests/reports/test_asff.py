@@ -60,8 +60,14 @@ def test_ids_are_stable_and_unique(demo_report):
 
 
 def test_asff_needs_an_account_id(demo_report):
+    orphan = copy.copy(demo_report.findings[0])
+    orphan.account = None
     with pytest.raises(InputError, match="account id"):
-        asff_findings(AuditReport(findings=demo_report.findings[:1], generated_at=demo_report.generated_at))
+        asff_findings(AuditReport(findings=[orphan], generated_at=demo_report.generated_at))
+    # the report's account stands in for findings that carry none
+    [found] = asff_findings(AuditReport(findings=[orphan], generated_at=demo_report.generated_at,
+                                        account="123456789012"))
+    assert found["AwsAccountId"] == "123456789012"
 
 
 def test_reimport_updates_and_archives_in_security_hub(demo_report, monkeypatch):
