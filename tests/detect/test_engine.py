@@ -185,3 +185,20 @@ def test_pretty_printed_files_are_read_too(tmp_path):
     assert stats.files == 2 and not stats.skipped
     assert sorted(a.event_name for a in alerts) == ["DeleteInstance", "StopLogging"]
     assert one_line.exists()
+
+
+def test_a_rule_that_cannot_run_is_reported_and_the_others_run(tmp_path):
+    from connectguard.detect.engine import Engine
+
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "bad.yml").write_text(RULE.format(title="lookbehind", id="9d0b6f7e-0000-4000-8000-0000000000b1",
+                                           detection="  sel:\n    userAgent|re: '(?<=x)a'\n  condition: sel"))
+    (d / "good.yml").write_text(RULE.format(title="good", id="9d0b6f7e-0000-4000-8000-0000000000b2",
+                                            detection="  sel:\n    eventName: StopLogging\n  condition: sel"))
+    ruleset = load_rules([d], include_pack=False)
+    engine = Engine(ruleset)
+    # pySigma rejects this regex when parsing; a rule that parses but DuckDB rejects is caught by the engine
+    assert [w for w in ruleset.warnings + engine.warnings if "lookbehind" in w]
+    path = write_trail(tmp_path / "x.json.gz", [make_event("StopLogging", "cloudtrail.amazonaws.com")])
+    assert [a.title for a in engine.run(discover([str(path)]))] == ["good"]

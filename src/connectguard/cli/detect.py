@@ -104,6 +104,8 @@ def detect(ctx: click.Context, paths: tuple[str, ...], since: dt.datetime | None
         profiles = profile_index(load_snapshot(snapshot))
 
     engine = Engine(ruleset, window=window, batch_files=batch_files)
+    for warning in engine.warnings:
+        click.echo(f"connectguard: warning: {warning}", err=True)
     alerts = []
     stream = output_format == "jsonl" and output is None
     for alert in engine.run(discover(paths)):

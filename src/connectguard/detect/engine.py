@@ -9,6 +9,7 @@ correlation's SQL runs once over them at the end.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from connectguard.detect.rules import (
     correlation_query,
     rule_query,
 )
-from connectguard.detect.schema import DUCKDB_MACROS, duckdb_view_sql
+from connectguard.detect.schema import DUCKDB_MACROS, duckdb_view_sql, sample_record
 
 DEFAULT_BATCH_FILES = 100
 VIEW = "cloudtrail_logs"
@@ -113,12 +114,44 @@ class Engine:
         self.s3_client = s3_client
         self.stats = RunStats()
         self._by_id = {r.id: r for r in ruleset.rules}
-        generating = [r for r in ruleset.rules if r.generate]
+        self.warnings: list[str] = []
+        self._drop_rules_that_do_not_run()
+        generating = [r for r in self.ruleset.rules if r.generate]
         # One statement per batch: every generating rule, UNION ALL.
         self._batch_sql = "\nUNION ALL\n".join(f"({rule_query(r, window, VIEW)})" for r in generating) or None
         # Events matching each correlation's base rules, kept across batches.
         self._corr_tables = {corr.id: f"ct_corr_{i}" for i, corr in enumerate(ruleset.correlations)}
         self._corr_created: set[str] = set()
+
+    def _drop_rules_that_do_not_run(self) -> None:
+        """Run every rule once on an empty table: a rule DuckDB rejects (say, a regex RE2 does not
+        support) is reported and left out, rather than failing every batch."""
+        loader = Loader(self.con)
+        loader.load([])
+        self.con.execute(
+            "INSERT INTO ct_events SELECT 'sample', unnest(from_json(?, ?).Records)",
+            [json.dumps({"Records": [sample_record()]}), loader.wrapper],
+        )
+        self.con.execute(duckdb_view_sql("ct_events", VIEW))
+        keep_rules, keep_corr = [], []
+        for rule in self.ruleset.rules:
+            try:
+                self.con.execute(rule_query(rule, self.window, VIEW)).fetchall()
+                keep_rules.append(rule)
+            except duckdb.Error as exc:
+                self.warnings.append(f"{rule.source}: rule {rule.title!r} skipped: {str(exc).splitlines()[0]}")
+        kept_ids = {r.id for r in keep_rules}
+        for corr in self.ruleset.correlations:
+            if not all(b.id in kept_ids for b in corr.base):
+                self.warnings.append(f"{corr.source}: correlation {corr.title!r} skipped: a base rule does not run")
+                continue
+            try:
+                self.con.execute(correlation_query(corr, self.window, VIEW)).fetchall()
+                keep_corr.append(corr)
+            except duckdb.Error as exc:
+                self.warnings.append(f"{corr.source}: correlation {corr.title!r} skipped: {str(exc).splitlines()[0]}")
+        self.ruleset = RuleSet(keep_rules, keep_corr, list(self.ruleset.warnings))
+        self._by_id = {r.id: r for r in keep_rules}
 
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
         """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""

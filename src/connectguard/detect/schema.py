@@ -181,3 +181,16 @@ ATHENA_COLUMNS_DDL = """  eventversion STRING,
   sessioncredentialfromconsole STRING,
   edgedevicedetails STRING,
   tlsdetails STRUCT<tlsversion: STRING, ciphersuite: STRING, clientprovidedhostheader: STRING>"""
+
+
+def sample_record() -> dict[str, object]:
+    """A record with every envelope field set (strings "x", JSON parts {}), to try rules on."""
+
+    def fill(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: fill(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fill(node[0])]
+        return {} if node == "JSON" else "x"
+
+    return fill(ENVELOPE)  # type: ignore[return-value]
