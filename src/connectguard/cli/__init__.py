@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "chat": ("connectguard.cli.chat", "chat", "Scan chat front ends for DOM-XSS; evaluate or generate a CSP."),
     "deploy-role": ("connectguard.cli.deploy", "deploy_role", "Write the StackSet template of the read-only audit role."),
     "deploy-schedule": ("connectguard.cli.deploy", "deploy_schedule", "Write the scheduled-audit job template."),
+    "scheduled-run": ("connectguard.cli.scheduled", "scheduled_run_command",
+                      "Collect, audit, store reports in S3, import to Security Hub, notify new failures."),
     "saml": ("connectguard.cli.saml", "saml", "Inspect SAML responses for evidence of MFA."),
 }
 

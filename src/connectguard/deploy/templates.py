@@ -124,7 +124,7 @@ def scheduled_audit_template(role_name: str = DEFAULT_ROLE_NAME) -> dict[str, An
     security profiles needs ~5 minutes for their permission lists alone; an organization of many accounts
     and regions exceeds Lambda's 15-minute limit. Lambda suffices for one account with small instances.
     """
-    sub = {"Fn::Sub"}  # noqa: F841 - documentation of the intrinsic used below
+    # The collector's read-only catalogue already covers organization runs (ListAccounts, ec2:DescribeRegions).
     read_policy = _audit_policy()
     task_statements = read_policy["Statement"] + [
         {"Sid": "WriteReports", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
@@ -137,11 +137,6 @@ def scheduled_audit_template(role_name: str = DEFAULT_ROLE_NAME) -> dict[str, An
         {"Sid": "ImportFindings", "Effect": "Allow", "Action": "securityhub:BatchImportFindings", "Resource": "*"},
         {"Sid": "AssumeMemberAuditRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${AuditRoleName}"}},
-        {"Sid": "EnumerateOrganization", "Effect": "Allow",
-         "Action": ["organizations:ListAccounts", "organizations:ListAccountsForParent",
-                    "organizations:ListOrganizationalUnitsForParent", "organizations:ListTagsForResource",
-                    "account:ListRegions"],
-         "Resource": "*"},
     ]
     command = [
         "scheduled-run", "--bucket", {"Ref": "ReportBucket"}, "--topic", {"Ref": "NotificationTopic"},
