@@ -108,6 +108,7 @@ def test_admin_count_includes_users_admin_only_through_two_profiles():
     assert f.evidence["admin_equivalent_users"] == 4 and f.evidence["combined_only_users"] == ["combo"]
     combo = [u for u in f.evidence["users"] if u["username"] == "combo"][0]
     assert combo["admin_through"] == "combination of profiles" and combo["profiles"] == ["ep", "spe"]
+    assert combo["admin_permissions"] == {"Users.EditPermission": ["ep"], "SecurityProfiles.Edit": ["spe"]}
     [f] = audit(_admins_snapshot(3), "too-many-admins")
     assert f.status is Status.PASS
 

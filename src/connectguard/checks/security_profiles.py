@@ -291,6 +291,9 @@ def too_many_admins(ctx: CheckContext) -> Iterator[Result]:
                     "admin_through": sorted(single) if single else "combination of profiles",
                     "combined_only": not single,
                     "scoped_profiles": sorted(p.name for p in ua.profiles if confines(p)),
+                    # which profile gives which of the permissions that make a user admin-equivalent
+                    "admin_permissions": {perm: sorted(p.name for p in ua.profiles if perm in (p.permissions or ()))
+                                          for perm in SELF_ESCALATION if perm in ua.permissions},
                 })
             return out[:100]
 
