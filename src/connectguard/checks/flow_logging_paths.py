@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from connectguard.audit.registry import CheckContext, Result, check
 from connectguard.checks._common import each_instance, instance_label, instance_unknown
 from connectguard.conventions import Practice, Severity, Status
-from connectguard.flows.analysis import AnalysisResult, path_text, render_path, run
+from connectguard.flows.analysis import AnalysisResult, describe, run
 from connectguard.flows.graph import FlowGraph, FlowUnit, instance_graph
 from connectguard.flows.patch import enable_disabled_blocks, enable_logging_at_start
 from connectguard.flows.policies import LOG_OFF, LOG_UNSET, LoggingAnalysis, logging_value
@@ -126,21 +126,29 @@ def _evaluate_logging(ctx: CheckContext, region: RegionInventory, instance: Inst
         return
     result = logging_analysis(ctx, graph)
     attribute = instance.attribute("CONTACTFLOW_LOGS")
+    violations_of: dict[str, list] = {}
+    for v in result.violations:
+        violations_of.setdefault(v.unit, []).append(v)
+    unresolved_of: dict[str, list] = {}
+    for u in result.unresolved:
+        unresolved_of.setdefault(u.unit, []).append(u)
     for key in sorted(result.reached, key=lambda k: (graph.unit(k).kind, graph.unit(k).name, k)):
         unit = graph.unit(key)
-        violations = result.violations_in(key)
-        unresolved = [u for u in result.unresolved if u.unit == key]
+        violations = violations_of.get(key, [])
+        unresolved = unresolved_of.get(key, [])
         base = {"flow": unit.name, "flow_id": unit.key, "kind": unit.kind, "flow_type": unit.flow_type,
                 "instance_attribute_CONTACTFLOW_LOGS": attribute}
         if violations:
-            paths = [{"action": v.action, "action_type": v.action_type, "reason": v.reason,
-                      "logging_state": v.state, "path": render_path(graph, v.path),
-                      "path_text": path_text(graph, v.path)} for v in violations[:MAX_PATHS]]
+            paths = []
+            for v in violations[:MAX_PATHS]:
+                segments, text = describe(graph, v)
+                paths.append({"action": v.action, "action_type": v.action_type, "reason": v.reason,
+                              "logging_state": v.state, "path": segments, "path_text": text})
             first = violations[0]
             remediation = _proposed_fix(instance, graph, unit, violations)
             yield Result(unit.arn, Status.FAIL,
                          f"{unit.kind} {unit.label} {first.reason} at action {first.action} "
-                         f"(path: {path_text(graph, first.path)})"
+                         f"(path: {paths[0]['path_text']})"
                          + (f"; {len(violations) - 1} more" if len(violations) > 1 else ""),
                          evidence={**base, "violations": paths, "violation_count": len(violations)},
                          region=region.region, remediation=remediation)
@@ -149,7 +157,7 @@ def _evaluate_logging(ctx: CheckContext, region: RegionInventory, instance: Inst
                          f"{unit.kind} {unit.label} logs on every path the audit can follow, but "
                          f"{unresolved[0].reason}",
                          evidence={**base, "unresolved": [{"action": u.action, "reason": u.reason,
-                                                           "path_text": path_text(graph, u.path)}
+                                                           "path_text": describe(graph, u)[1]}
                                                           for u in unresolved[:MAX_PATHS]]},
                          region=region.region)
         else:

@@ -16,7 +16,7 @@ from typing import Any
 from connectguard.audit.registry import CheckContext, Result, check
 from connectguard.checks._common import each_instance, instance_label, instance_unknown
 from connectguard.conventions import Practice, Severity, Status
-from connectguard.flows.analysis import path_text, render_path, run
+from connectguard.flows.analysis import describe, run
 from connectguard.flows.graph import FlowGraph, instance_graph
 from connectguard.flows.policies import FAIL_OPEN_REASON, ScreeningAnalysis, ScreenState, lambda_name
 from connectguard.inventory.model import Instance, LambdaFunction, RegionInventory
@@ -31,6 +31,10 @@ def _analysis(ctx: CheckContext) -> ScreeningAnalysis:
 
 def screening_lambdas(ctx: CheckContext, graph: FlowGraph) -> dict[str, list[str]]:
     """Screening Lambda ARNs invoked in flows reachable from voice entry points -> the flows that invoke them."""
+    return ctx.memo(f"screening-lambdas:{graph.instance_arn}", lambda: _screening_lambdas(ctx, graph))
+
+
+def _screening_lambdas(ctx: CheckContext, graph: FlowGraph) -> dict[str, list[str]]:
     analysis = _analysis(ctx)
     sources = sorted({(e.unit_key, ScreenState()) for e in graph.entry_points
                       if e.unit_key is not None and e.channel == "VOICE"}, key=lambda s: s[0])
@@ -106,17 +110,18 @@ def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
             result = run(graph, analysis, [(key, ScreenState())])
             if result.violations:
                 first = result.violations[0]
+                described = [describe(graph, v) for v in result.violations[:MAX_PATHS]]
                 if severity is None and all(v.reason == FAIL_OPEN_REASON for v in result.violations):
                     # Screened on success; only an invocation failure lets callers through. Often a deliberate
                     # choice (do not drop calls during an outage), so lower, but still visible.
                     severity = Severity.LOW
                 yield Result(
                     unit.arn, Status.FAIL,
-                    f"{channel} entry flow {unit.label}: {first.reason} (path: {path_text(graph, first.path)})",
+                    f"{channel} entry flow {unit.label}: {first.reason} (path: {described[0][1]})",
                     evidence={**base, "violations": [
-                        {"action": v.action, "flow_id": v.unit, "reason": v.reason,
-                         "path": render_path(graph, v.path), "path_text": path_text(graph, v.path)}
-                        for v in result.violations[:MAX_PATHS]]},
+                        {"action": v.action, "flow_id": v.unit, "reason": v.reason, "path": segments,
+                         "path_text": text}
+                        for v, (segments, text) in zip(result.violations, described)]},
                     region=region.region, severity=severity)
             elif result.unresolved:
                 yield Result(unit.arn, Status.UNKNOWN,

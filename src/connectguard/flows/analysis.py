@@ -48,6 +48,56 @@ class Analysis(Protocol):
         leaves the analysable graph here (the flow ends, or transfers somewhere unresolved)."""
 
 
+class Trail:
+    """How the exploration reached a node: walked back lazily, so recording a violation costs O(1).
+
+    ``parent`` is the exploration's own map (node -> (previous node, steps in between));
+    ``prefix`` is the caller's trail for a node inside a module summary. Only the paths a
+    report shows are ever materialised, and :meth:`tail` bounds that work.
+    """
+
+    __slots__ = ("parent", "node", "source", "prefix")
+
+    def __init__(self, parent: dict, node: Node, source: Step, prefix: Trail | None = None):
+        self.parent = parent
+        self.node = node
+        self.source = source  # where this scope's exploration started
+        self.prefix = prefix
+
+    def with_prefix(self, prefix: Trail) -> Trail:
+        inner = self.prefix.with_prefix(prefix) if self.prefix is not None else prefix
+        return Trail(self.parent, self.node, self.source, inner)
+
+    @property
+    def root(self) -> Step:
+        """The entry point the whole path starts from."""
+        return self.prefix.root if self.prefix is not None else self.source
+
+    def tail(self, limit: int | None = None) -> tuple[Path, bool]:
+        """The last ``limit`` steps (all when None), and whether earlier steps were left out."""
+        steps: list[Step] = []
+        cur: Node | None = self.node
+        while cur is not None:
+            steps.append(Step(cur[0], cur[1]))
+            prev, via = self.parent[cur]
+            steps.extend(reversed(via))
+            if limit is not None and len(steps) >= limit and (prev is not None or self.prefix is not None):
+                return tuple(reversed(steps[:limit])), True
+            cur = prev
+        own = tuple(reversed(steps))
+        if self.prefix is None:
+            return own, False
+        rest = None if limit is None else limit - len(own)
+        if rest is not None and rest <= 0:
+            return own[-limit:], True  # type: ignore[index]
+        before, cut = self.prefix.tail(rest)
+        return before + own, cut
+
+
+def _trail_path(trail: Trail, extra: Path = ()) -> Path:
+    return trail.tail()[0] + extra
+
+
 @dataclass(frozen=True)
 class Violation:
     unit: str
@@ -55,7 +105,15 @@ class Violation:
     action_type: str
     reason: str
     state: State
-    path: Path
+    trail: Trail = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> Path:
+        """The whole path from the entry point (can be long: reports use :meth:`tail`)."""
+        return _trail_path(self.trail)
+
+    def tail(self, limit: int) -> tuple[Path, bool]:
+        return self.trail.tail(limit)
 
 
 @dataclass(frozen=True)
@@ -64,7 +122,14 @@ class Unresolved:
     action: str
     reason: str
     state: State
-    path: Path
+    trail: Trail = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> Path:
+        return _trail_path(self.trail)
+
+    def tail(self, limit: int) -> tuple[Path, bool]:
+        return self.trail.tail(limit)
 
 
 @dataclass
@@ -80,7 +145,7 @@ class AnalysisResult:
 @dataclass
 class _Summary:
     returns: dict[State, Path] = field(default_factory=dict)  # state on return -> internal path
-    transfers: list[tuple[str, State, Path]] = field(default_factory=list)  # target flow, state, internal path
+    transfers: list[tuple[str, State, Trail]] = field(default_factory=list)  # target flow, state, trail
     violations: list[Violation] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)
@@ -103,40 +168,33 @@ class _Runner:
         """BFS over one scope: every flow (module=None), or the inside of one module."""
         out = summary if summary is not None else AnalysisResult()
         parent: dict[Node, tuple[Node | None, Path]] = {}
+        origin: dict[Node, Step] = {}  # the source each node was first reached from
         queue: deque[Node] = deque()
         recorded: set[tuple[str, str, str]] = set()
 
-        def path_to(node: Node) -> Path:
-            steps: list[Step] = []
-            cur: Node | None = node
-            while cur is not None:
-                steps.append(Step(cur[0], cur[1]))
-                prev, via = parent[cur]
-                steps.extend(reversed(via))
-                cur = prev
-            return tuple(reversed(steps))
+        def trail(node: Node) -> Trail:
+            return Trail(parent, node, origin[node])
 
-        def push(node: Node, prev: Node | None, via: Path = ()) -> None:
+        def push(node: Node, prev: Node | None, via: Path = (), *, start: Step | None = None) -> None:
             if node not in parent:
                 parent[node] = (prev, via)
+                origin[node] = start if prev is None else origin[prev]  # type: ignore[assignment]
                 queue.append(node)
 
-        def violation(node: Node, action: Action, reason: str, prefix: Path = (), path: Path | None = None) -> None:
-            key = (node[0], action.id, reason) if path is None else (path[-1].unit, path[-1].action, reason)
-            if key in recorded:
-                return
-            recorded.add(key)
-            full = path if path is not None else path_to(node)
-            out.violations.append(Violation(full[-1].unit, full[-1].action, action.type, reason, node[2], full))
+        def violation(unit_key: str, action: Action, reason: str, state: State, where: Trail) -> None:
+            key = (unit_key, action.id, reason)
+            if key not in recorded:
+                recorded.add(key)
+                out.violations.append(Violation(unit_key, action.id, action.type, reason, state, where))
 
-        def unresolved(node: Node, reason: str, extra: Path = ()) -> None:
-            out.unresolved.append(Unresolved(node[0], node[1], reason, node[2], path_to(node) + extra))
+        def unresolved(node: Node, reason: str) -> None:
+            out.unresolved.append(Unresolved(node[0], node[1], reason, node[2], trail(node)))
 
         for unit_key, state in sources:
             unit = self.graph.units.get(unit_key)
             if unit is None or not unit.usable or unit.parsed.start is None:
                 continue
-            push((unit_key, unit.parsed.start, state), None)
+            push((unit_key, unit.parsed.start, state), None, start=Step(unit_key, unit.parsed.start))
 
         while queue:
             node = queue.popleft()
@@ -159,7 +217,7 @@ class _Runner:
                 exits = module is None  # a dead end ends the contact in a flow; returns from a module
             reason = self.analysis.check(unit, action, state, exits=exits)
             if reason:
-                violation(node, action, reason)
+                violation(unit_key, action, reason, state, trail(node))
 
             if action.type == TRANSFER_TO_FLOW and target is not None:
                 if target.unit_key is None:
@@ -172,7 +230,7 @@ class _Runner:
                         push((tunit.key, tunit.parsed.start, state), node)  # type: ignore[arg-type]
                     else:
                         assert isinstance(out, _Summary)
-                        out.transfers.append((tunit.key, state, path_to(node)))
+                        out.transfers.append((tunit.key, state, trail(node)))
                 for t in action.transitions:  # error branches of the transfer
                     push((unit_key, t.target, self.analysis.step(unit, action, state, t)), node)
                 continue
@@ -186,19 +244,23 @@ class _Runner:
                     returns = {state: ()}  # cannot see inside: continue as if it changed nothing
                 else:
                     summary_ = self.summary(target.unit_key, state)
-                    prefix = path_to(node)
+                    here = trail(node)
                     for v in summary_.violations:
-                        violation(node, action, v.reason, path=prefix + v.path)
+                        module_action = self.graph.units[v.unit].action(v.action)
+                        assert module_action is not None
+                        violation(v.unit, module_action, v.reason, state, v.trail.with_prefix(here))
                     for u in summary_.unresolved:
-                        out.unresolved.append(Unresolved(u.unit, u.action, u.reason, u.state, prefix + u.path))
+                        out.unresolved.append(Unresolved(u.unit, u.action, u.reason, u.state,
+                                                         u.trail.with_prefix(here)))
                     out.reached |= summary_.reached
-                    for flow_key, tstate, via in summary_.transfers:
+                    for flow_key, tstate, inner in summary_.transfers:
                         flow = self.graph.units[flow_key]
                         if module is None:
+                            via = inner.tail()[0]  # bounded by the module's size
                             push((flow_key, flow.parsed.start, tstate), node, via)  # type: ignore[arg-type]
                         else:
                             assert isinstance(out, _Summary)
-                            out.transfers.append((flow_key, tstate, prefix + via))
+                            out.transfers.append((flow_key, tstate, inner.with_prefix(here)))
                     returns = summary_.returns
                 for t in action.transitions:
                     if t.kind == "error":
@@ -211,7 +273,8 @@ class _Runner:
             if module is not None and (action.type == END_FLOW or
                                        (not action.transitions and action.type != DISCONNECT)):
                 assert isinstance(out, _Summary)
-                out.returns.setdefault(state, path_to(node))
+                if state not in out.returns:
+                    out.returns[state] = trail(node).tail()[0]  # once per state: bounded by the module's size
                 continue
             for t in action.transitions:
                 push((unit_key, t.target, self.analysis.step(unit, action, state, t)), node)
@@ -244,13 +307,20 @@ def run(graph: FlowGraph, analysis: Analysis, sources: Iterable[tuple[str, State
     return result
 
 
-def render_path(graph: FlowGraph, path: Path) -> list[dict[str, object]]:
-    """A path as segments per flow/module: ``[{"flow": name, "id": ..., "actions": [ids]}]``."""
+def render_path(graph: FlowGraph, path: Path, *, elided_after: Step | None = None) -> list[dict[str, object]]:
+    """A path as segments per flow/module: ``[{"kind", "name", "id", "actions": [ids]}]``.
+
+    With ``elided_after`` (the entry step of a path whose middle was left out), the first
+    segment is that entry and the second is ``{"elided": true}``.
+    """
     segments: list[dict[str, object]] = []
+    if elided_after is not None:
+        segments += render_path(graph, (elided_after,)) + [{"elided": True}]
     for step in path:
         unit = graph.units.get(step.unit)
-        if segments and segments[-1]["id"] == step.unit:
-            segments[-1]["actions"].append(step.action)  # type: ignore[union-attr]
+        last = segments[-1] if segments else None
+        if last is not None and last.get("id") == step.unit:
+            last["actions"].append(step.action)  # type: ignore[union-attr]
             continue
         segments.append({
             "kind": unit.kind if unit else "flow",
@@ -261,6 +331,14 @@ def render_path(graph: FlowGraph, path: Path) -> list[dict[str, object]]:
     return segments
 
 
-def path_text(graph: FlowGraph, path: Path) -> str:
-    return " -> ".join(f"{seg['name']}[{' > '.join(seg['actions'])}]"  # type: ignore[arg-type]
-                       for seg in render_path(graph, path))
+def path_text(graph: FlowGraph, path: Path, *, elided_after: Step | None = None) -> str:
+    return " -> ".join("..." if seg.get("elided") else
+                       f"{seg['name']}[{' > '.join(seg['actions'])}]"  # type: ignore[arg-type]
+                       for seg in render_path(graph, path, elided_after=elided_after))
+
+
+def describe(graph: FlowGraph, finding: Violation | Unresolved, limit: int = 40) -> tuple[list[dict[str, object]], str]:
+    """The evidence for one violation: its path (the last ``limit`` steps after the entry) as segments and text."""
+    steps, cut = finding.tail(limit)
+    root = finding.trail.root if cut else None
+    return render_path(graph, steps, elided_after=root), path_text(graph, steps, elided_after=root)

@@ -7,7 +7,6 @@ computed on the content pretty-printed with sorted keys, so it shows only the ch
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
 from typing import Any
@@ -27,19 +26,19 @@ def enable_logging_at_start(content: str) -> tuple[dict[str, Any], str] | None:
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("Actions"), list) or not doc.get("StartAction"):
         return None
-    new = copy.deepcopy(doc)
     ident = ENABLE_ACTION_ID
-    taken = {a.get("Identifier") for a in new["Actions"] if isinstance(a, dict)}
+    taken = {a.get("Identifier") for a in doc["Actions"] if isinstance(a, dict)}
     n = 2
     while ident in taken:
         ident, n = f"{ENABLE_ACTION_ID}-{n}", n + 1
-    new["Actions"].insert(0, {
+    first = {
         "Identifier": ident,
         "Type": "UpdateFlowLoggingBehavior",
         "Parameters": {"FlowLoggingBehavior": "Enabled"},
         "Transitions": {"NextAction": doc["StartAction"]},
-    })
-    new["StartAction"] = ident
+    }
+    # A shallow copy: the old actions are shared, unchanged.
+    new = {**doc, "Actions": [first, *doc["Actions"]], "StartAction": ident}
     return new, diff(doc, new)
 
 
@@ -51,15 +50,17 @@ def enable_disabled_blocks(content: str, action_ids: list[str] | None = None) ->
         return None
     if not isinstance(doc, dict) or not isinstance(doc.get("Actions"), list):
         return None
-    new = copy.deepcopy(doc)
+    actions = []
     changed = False
-    for action in new["Actions"]:
+    for action in doc["Actions"]:
         if (isinstance(action, dict) and action.get("Type") == "UpdateFlowLoggingBehavior"
                 and isinstance(action.get("Parameters"), dict)
                 and action["Parameters"].get("FlowLoggingBehavior") == "Disabled"
                 and (action_ids is None or action.get("Identifier") in action_ids)):
-            action["Parameters"]["FlowLoggingBehavior"] = "Enabled"
+            action = {**action, "Parameters": {**action["Parameters"], "FlowLoggingBehavior": "Enabled"}}
             changed = True
+        actions.append(action)
+    new = {**doc, "Actions": actions}
     return (new, diff(doc, new)) if changed else None
 
 
