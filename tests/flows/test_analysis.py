@@ -207,3 +207,34 @@ def test_disabled_blocks_patch_turns_them_on():
     assert after.violations == []
     assert enable_disabled_blocks(content("a", bye("a"))) is None
     assert enable_logging_at_start("{bad") is None
+
+
+def test_long_paths_are_reported_as_the_entry_and_the_last_steps():
+    from connectguard.flows.analysis import describe
+
+    chain = [flow(f"f{i}", content("m", act("m", "MessageParticipant", "t"), to_flow("t", f"f{i + 1}")))
+             for i in range(30)]
+    chain.append(flow("f30", content("l", lam("l", "bye"), bye())))
+    graph, result = logging_run(chain, entry="f0")
+    [v] = [v for v in result.violations if v.action == "l"]
+    assert len(v.path) == 61 and v.path[0] == v.trail.root
+    segments, text = describe(graph, v, limit=5)
+    assert segments[0]["id"] == "f0" and segments[1] == {"elided": True}
+    assert segments[-1]["actions"] == ["l"] and text.startswith("f0[m] -> ... -> ")
+    full_segments, _ = describe(graph, v, limit=100)
+    assert {"elided": True} not in full_segments and len(full_segments) == 31
+
+
+def test_paths_through_modules_keep_the_callers_entry():
+    from connectguard.flows.analysis import describe
+
+    mod = flow_module("m", content("l", lam("l", "r"), end("r")))
+    chain = [flow(f"f{i}", content("m", act("m", "MessageParticipant", "t"), to_flow("t", f"f{i + 1}")))
+             for i in range(10)]
+    chain.append(flow("f10", content("c", module("c", "m", "bye"), bye())))
+    graph, result = logging_run(chain, [mod], entry="f0")
+    [inside] = [v for v in result.violations if v.unit == "m"]
+    assert inside.trail.root.unit == "f0"
+    segments, _ = describe(graph, inside, limit=3)
+    assert segments[0]["id"] == "f0" and segments[-1] == {"kind": "module", "name": "m", "id": "m",
+                                                          "actions": ["l"]}
