@@ -150,17 +150,10 @@ class Screener:
             decision = core.fail(fail_mode, "error")
             log.error(json.dumps({"event": "internal-error", "error": type(exc).__name__}))
         response = decision.response()
-        log.info(
-            json.dumps(
-                {
-                    "event": "decision",
-                    "contact_id": _contact_id_of(event),
-                    "ani_hmac": digest,
-                    **response,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                }
-            )
-        )
+        if log.isEnabledFor(logging.INFO):
+            record = {"event": "decision", "contact_id": _contact_id_of(event), "ani_hmac": digest, **response,
+                      "ms": round((time.perf_counter() - started) * 1000, 1)}
+            log.info(json.dumps(record))
         return response
 
     def _screen_number(self, e164: str, contact_id: str, settings: core.Settings, budget_ms: float) -> core.Decision:
