@@ -31,6 +31,7 @@ LOG_SUFFIXES = (".json.gz", ".json")
 # Digest files sit beside the logs in the same bucket and are not event files.
 IGNORED_PARTS = ("CloudTrail-Digest",)
 MAX_OBJECT_BYTES = 1 << 30  # one CloudTrail file is one JSON object; flaws.cloud has ~140 MB ones
+MAX_LINE_BYTES = 1 << 28  # the line reader's limit (a longer file falls back to read_json_objects)
 
 
 @dataclass(frozen=True)
@@ -202,16 +203,17 @@ class Loader:
             ).fetchone()[0]  # type: ignore[index]
         return self._type
 
-    def _load(self, files: list[tuple[LogFile, Path]], result: BatchResult, fmt: str = "newline_delimited") -> None:
-        # CloudTrail writes each file as one line, which DuckDB's newline-delimited reader splits
-        # cheapest; a batch that fails that way is read again in 'auto' mode (pretty-printed JSON),
-        # and only a batch failing in 'auto' mode is split to find the bad file.
+    def _load(self, files: list[tuple[LogFile, Path]], result: BatchResult, fmt: str = "lines") -> None:
+        # CloudTrail writes each file as one line of JSON. Read as lines (DuckDB's CSV reader with a
+        # delimiter JSON text cannot contain), each file's JSON is parsed once, by from_json. A batch
+        # that fails that way (a pretty-printed file, a bad file) is read again with read_json_objects,
+        # and only a batch failing there is split in halves until the bad file is alone.
         if not files:
             return
         try:
             self._load_group(files, result, fmt)
         except duckdb.Error as exc:
-            if fmt != "auto":
+            if fmt == "lines":
                 self._load(files, result, "auto")
             elif len(files) == 1:
                 result.skipped.append(Skipped(files[0][0].name, _reason(exc, files[0][1])))
@@ -219,6 +221,18 @@ class Loader:
                 mid = len(files) // 2
                 self._load(files[:mid], result, fmt)
                 self._load(files[mid:], result, fmt)
+
+    @staticmethod
+    def _scan(fmt: str) -> str:
+        if fmt == "lines":
+            return (
+                "(SELECT filename, json FROM read_csv(?, columns = {'json': 'VARCHAR'}, delim = chr(1), quote = '', "
+                "escape = '', header = false, auto_detect = false, compression = 'auto', filename = true, "
+                f"parallel = false, max_line_size = {MAX_LINE_BYTES}) WHERE json <> '')"
+            )
+        return (
+            f"read_json_objects(?, filename = true, format = '{fmt}', maximum_object_size = {MAX_OBJECT_BYTES})"
+        )
 
     def _load_group(self, files: list[tuple[LogFile, Path]], result: BatchResult, fmt: str) -> None:
         paths = [str(p) for _, p in files]
@@ -228,9 +242,7 @@ class Loader:
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE ct_batch AS
             SELECT filename, recs IS NOT NULL AS has_records, len(recs) AS n, {kept} AS kept
-            FROM (SELECT filename, from_json(json, '{self.wrapper}').Records AS recs
-                  FROM read_json_objects(?, filename = true, format = '{fmt}',
-                                         maximum_object_size = {MAX_OBJECT_BYTES}))""",
+            FROM (SELECT filename, from_json(json, '{self.wrapper}').Records AS recs FROM {self._scan(fmt)})""",
             [paths],
         )
         per_file = {
