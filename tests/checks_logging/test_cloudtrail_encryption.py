@@ -32,6 +32,9 @@ def test_validation_and_kms_on_covering_trails():
     snap = snapshot(trails=[trail()])
     assert statuses(snap, "trail-log-validation-off") == [Status.PASS]
     assert statuses(snap, "trail-not-kms-encrypted") == [Status.PASS]
+    unseen = snapshot(trails=None, errors=[error("cloudtrail")])
+    assert statuses(unseen, "trail-log-validation-off") == [Status.UNKNOWN]
+    assert statuses(unseen, "trail-not-kms-encrypted") == [Status.UNKNOWN]
     # a trail that does not cover the Connect region is not judged
     assert results(snapshot(trails=[trail(is_multi_region=False, home_region="eu-west-1",
                                           log_file_validation=False)]), "trail-log-validation-off") == []

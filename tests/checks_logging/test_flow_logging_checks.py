@@ -91,3 +91,20 @@ def test_saved_flows_are_not_reported_as_malformed_or_disabling():
     snap = snapshot(instance([saved], entries=[]))
     assert results(snap, "flow-content-malformed") == []
     assert results(snap, "flow-disables-logging") == []
+
+
+def test_instance_attribute_check_pass_fail_unknown():
+    assert statuses(snapshot(instance([], attributes={"CONTACTFLOW_LOGS": "true"})), "flow-logs-disabled") == [
+        Status.PASS]
+    assert statuses(snapshot(instance([], attributes={"CONTACTFLOW_LOGS": "false"})), "flow-logs-disabled") == [
+        Status.FAIL]
+    snap = snapshot(instance([], attributes=None), errors=[error("instance.attributes", instance_id=INSTANCE_ID)])
+    assert statuses(snap, "flow-logs-disabled") == [Status.UNKNOWN]
+
+
+def test_malformed_check_passes_parseable_flows_and_is_unknown_for_unseen_content():
+    snap = snapshot(instance([flow("ok", content("b", bye("b"))), flow("unseen", None)], entries=[]),
+                    errors=[error("flow.content", instance_id=INSTANCE_ID, resource="unseen")])
+    found = {f.resource.rsplit("/", 1)[-1]: f for f in results(snap, "flow-content-malformed")}
+    assert found["ok"].status is Status.PASS
+    assert found["unseen"].status is Status.UNKNOWN and "AccessDenied" in found["unseen"].message

@@ -36,6 +36,15 @@ def covering_trails(ctx: CheckContext) -> list[Trail]:
     return [t for t in trails if any(covers(t, r) is not False for r in regions)]
 
 
+def _trails_unseen(ctx: CheckContext) -> Iterator[Result]:
+    """When no region's trails were seen, the per-trail checks cannot say anything either."""
+    if all_trails(ctx) is None:
+        errors = ctx.snapshot.errors_for("cloudtrail")
+        for region in _regions_with_instances(ctx):
+            yield ctx.unknown(account_resource(ctx, region), "the account's CloudTrail trails", errors,
+                              region=region)
+
+
 @check(
     id="trail-not-covering-connect",
     title="No CloudTrail trail records Connect's management events in a region with instances",
@@ -100,6 +109,7 @@ def trail_not_covering_connect(ctx: CheckContext) -> Iterator[Result]:
     after="""aws cloudtrail update-trail --name connect-trail --enable-log-file-validation""",
 )
 def trail_log_validation_off(ctx: CheckContext) -> Iterator[Result]:
+    yield from _trails_unseen(ctx)
     for trail in covering_trails(ctx):
         evidence = {"trail": trail.name, "log_file_validation": trail.log_file_validation}
         status = Status.PASS if trail.log_file_validation else Status.FAIL
@@ -122,6 +132,7 @@ def trail_log_validation_off(ctx: CheckContext) -> Iterator[Result]:
     after="""aws cloudtrail update-trail --name connect-trail --kms-key-id alias/cloudtrail""",
 )
 def trail_not_kms_encrypted(ctx: CheckContext) -> Iterator[Result]:
+    yield from _trails_unseen(ctx)
     for trail in covering_trails(ctx):
         evidence = {"trail": trail.name, "kms_key_id": trail.kms_key_id}
         if trail.kms_key_id:

@@ -115,7 +115,7 @@ def _cli(*parts: str) -> str:
 def build_plan(snapshot: Snapshot, config: Config, only: Iterable[str] = ()) -> Plan:
     """Audit the fixable (and reported) checks and plan a change for each FAIL finding."""
     wanted = [c for c in (*FIXABLE, *REPORTED)]
-    only = [o for v in only for o in v.split(",") if o.strip()]
+    only = [o.strip() for v in only for o in v.split(",") if o.strip()]
     if only:
         unknown = sorted(set(only) - set(wanted))
         if unknown:
