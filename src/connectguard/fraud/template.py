@@ -177,7 +177,8 @@ def flow_snippet(
 
     ``block`` disconnects; ``review`` is marked in contact attributes and continues;
     ``allow`` and the Error branch (which is also where a timeout goes: the block has
-    no timeout branch) continue to normal handling, so a screening fault never drops a caller.
+    no timeout branch) continue to normal handling, so a screening fault never drops a
+    caller; the error path marks the contact ``connectguard_screening=unscreened``.
     """
     normal = "continue-normal-handling"
     mark = {"connectguard_screening": "$.External.decision", "connectguard_screening_reason": "$.External.reason"}
@@ -193,7 +194,14 @@ def flow_snippet(
              "LambdaInvocationAttributes": {"failMode": fail_mode},
          },
          "Transitions": {"NextAction": "check-decision",
-                         "Errors": [{"NextAction": normal, "ErrorType": "NoMatchingError"}]}},
+                         "Errors": [{"NextAction": "mark-unscreened", "ErrorType": "NoMatchingError"}]}},
+        # Error branch (Lambda error, throttling, or the time limit passing): the caller goes on to
+        # normal handling, marked so that agents and contact records show screening did not run.
+        {"Identifier": "mark-unscreened", "Type": "UpdateContactAttributes",
+         "Parameters": {"Attributes": {"connectguard_screening": "unscreened",
+                                       "connectguard_screening_reason": "lambda-error"},
+                        "TargetContact": "Current"},
+         "Transitions": {"NextAction": normal, "Errors": [{"NextAction": normal, "ErrorType": "NoMatchingError"}]}},
         {"Identifier": "check-decision", "Type": "Compare",
          "Parameters": {"ComparisonValue": identity.DECISION_PATH},
          "Transitions": {
