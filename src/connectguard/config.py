@@ -84,8 +84,8 @@ class AuditConfig(_Section):
     )
     entry_flows: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Instance id -> flow ids (or ARNs) that start chat, task or email contacts (voice entry flows "
-        "are found from phone numbers).",
+        description="Instance id (or ARN, or alias) -> flow ids (or ARNs) that start chat, task or email contacts "
+        "(voice entry flows are found from phone numbers).",
     )
     suppressions: str | None = Field(None, description="YAML file of accepted risks (see docs/suppressions.md).")
     screening_lambda_patterns: list[str] = Field(

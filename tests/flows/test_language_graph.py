@@ -84,3 +84,9 @@ def test_module_and_flow_content_not_seen_is_unusable_not_malformed():
     assert graph.malformed_units() == []
     assert graph.unit("m").usable
     assert module("x", "m", "y")["Parameters"]["FlowModuleId"] == "m"
+
+
+def test_configured_entry_flows_may_be_keyed_by_alias_or_arn():
+    inst = instance([flow("chat", content("a", bye("a")))])
+    assert [e.unit_key for e in build_graph(inst, {"acme": ["chat"]}).entry_points] == ["chat"]
+    assert [e.unit_key for e in build_graph(inst, {inst.arn: ["chat"]}).entry_points] == ["chat"]

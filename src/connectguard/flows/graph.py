@@ -142,7 +142,9 @@ def build_graph(instance: Instance, configured_entry_flows: Mapping[str, Iterabl
         graph.entry_points.append(EntryPoint(target.unit_key, flow_ref, "VOICE", number_arn,
                                              masked.get(number_arn, number_arn.rsplit("/", 1)[-1])))
         seen_entries.add((flow_ref, "VOICE"))
-    for ref in (configured_entry_flows or {}).get(instance.id, []) or []:
+    configured = configured_entry_flows or {}
+    refs = configured.get(instance.id) or configured.get(instance.arn) or configured.get(instance.alias or "") or []
+    for ref in refs:
         if (ref, "CONFIGURED") in seen_entries:
             continue
         seen_entries.add((ref, "CONFIGURED"))
