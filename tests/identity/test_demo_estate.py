@@ -16,10 +16,10 @@ MY_CHECKS = {"agent-profile-user-management", "profile-self-escalation", "too-ma
              "unused-security-profile", "unknown-permission-names", "mfa-not-enforced", "saml-provider-certificate",
              "saml-federation-role", "auth-profile-no-ip-allow-list", "auth-profile-session-too-long",
              "approved-origin-unsafe"}
-# What the demo world (src/connectguard/simulator/worlds.py, not ours) does not yet contain; reported to the
-# integrator. The pure tests cover these outcomes.
-NO_PASS_IN_DEMO = {"mfa-not-enforced"}  # no EXISTING_DIRECTORY instance on a directory with RADIUS Completed
-NO_FAIL_IN_DEMO = {"saml-provider-certificate"}  # no SAML certificate expiring within 30 days
+# The demo world (src/connectguard/simulator/worlds.py, not ours) has no EXISTING_DIRECTORY instance on a
+# directory with RADIUS Completed (so mfa-not-enforced never PASSes there) and no SAML certificate close to
+# expiry (so saml-provider-certificate never FAILs there). identity.estate.complement_world supplies both.
+FROM_COMPLEMENT = {("mfa-not-enforced", Status.PASS), ("saml-provider-certificate", Status.FAIL)}
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +28,35 @@ def demo_report():
     return run_audit(collect_demo(), None, checks)
 
 
-def test_every_check_fails_somewhere_and_passes_somewhere(demo_report):
+@pytest.fixture(scope="module")
+def complement_report():
+    checks = [c for c in select_checks(MY_PRACTICES) if c.meta.id in MY_CHECKS]
+    return run_audit(collect_demo("complement"), None, checks)
+
+
+def test_every_check_fails_somewhere_and_passes_somewhere(demo_report, complement_report):
     statuses = defaultdict(set)
     for f in demo_report.findings:
         statuses[f.check].add(f.status)
     assert set(statuses) == MY_CHECKS
     for check in MY_CHECKS:
-        if check not in NO_FAIL_IN_DEMO:
-            assert Status.FAIL in statuses[check], check
-        if check not in NO_PASS_IN_DEMO:
-            assert Status.PASS in statuses[check], check
+        for wanted in (Status.FAIL, Status.PASS):
+            if (check, wanted) not in FROM_COMPLEMENT:
+                assert wanted in statuses[check], (check, wanted)
     assert Status.MANUAL in statuses["mfa-not-enforced"]  # the SAML instance
+    for check, wanted in FROM_COMPLEMENT:
+        assert wanted in {f.status for f in complement_report.findings if f.check == check}, (check, wanted)
+
+
+def test_radius_and_expiring_certificate_through_the_collector(complement_report):
+    by_check = defaultdict(list)
+    for f in complement_report.findings:
+        by_check[f.check].append(f)
+    [mfa_dir] = [f for f in by_check["mfa-not-enforced"] if f.status is Status.PASS]
+    assert mfa_dir.evidence["radius_status"] == "Completed"
+    assert mfa_dir.evidence["radius_authentication_protocol"] == "MS-CHAPv2"
+    [cert] = by_check["saml-provider-certificate"]
+    assert cert.status is Status.FAIL and cert.severity.value == "medium" and "ExpiringIdP" in cert.resource
 
 
 def test_demo_findings_name_the_seeded_misconfigurations(demo_report):
