@@ -84,7 +84,7 @@ def _snapshot(tmp_path):
         SecurityProfile(id="sp-unseen", arn="arn:sp-unseen", name="Unseen", permissions=None),
     ]
     snap = Snapshot(
-        tool_version="0.1.0", collected_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc), account_id=ACCOUNT,
+        tool_version="0.1.0", collected_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), account_id=ACCOUNT,
         regions=[RegionInventory(region="us-east-1", instances=[
             Instance(id=INSTANCE_ID, arn=f"arn:aws:connect:us-east-1:{ACCOUNT}:instance/{INSTANCE_ID}",
                      security_profiles=profiles)])],
@@ -139,7 +139,7 @@ def test_reads_s3_prefix_through_boto3(tmp_path, capsys, monkeypatch):
         s3.put_object(Bucket="trail", Key=key, Body=good.read_bytes())
         s3.put_object(Bucket="trail", Key=f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/01/bad.json.gz", Body=b"xx")
         s3.put_object(Bucket="trail", Key=f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/d.json.gz", Body=b"xx")
-        code, out, err = run(capsys, "s3://trail/AWSLogs/", "-f", "json")
+        code, out, _ = run(capsys, "s3://trail/AWSLogs/", "-f", "json")
     doc = json.loads(out)
     assert code == 1
     assert [a["event_name"] for a in doc["alerts"]] == ["DeleteInstance"]

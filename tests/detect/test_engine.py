@@ -113,7 +113,7 @@ def test_since_and_until_bound_the_events(tmp_path):
 
     events = [make_event("DeleteInstance", "connect.amazonaws.com", time=f"2026-11-0{d}T10:00:00Z") for d in (1, 2, 3)]
     path = write_trail(tmp_path / "x.json.gz", events)
-    window = TimeWindow(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 3, tzinfo=dt.timezone.utc))
+    window = TimeWindow(dt.datetime(2026, 11, 2, tzinfo=dt.UTC), dt.datetime(2026, 11, 3, tzinfo=dt.UTC))
     alerts, _ = run_detection(load_rules(), discover([str(path)]), window=window)
     assert [a.event_id for a in alerts] == [events[1]["eventID"]]
 
@@ -154,7 +154,7 @@ def test_memory_is_bounded_by_batches_and_results_do_not_depend_on_batch_size(tm
     pack = load_rules()
     small, s1 = run_detection(pack, discover([str(tmp_path / "c")]), batch_files=1)
     big, s2 = run_detection(pack, discover([str(tmp_path / "c")]), batch_files=1000)
-    key = lambda alerts: sorted((a.rule, a.event_id) for a in alerts)  # noqa: E731
+    key = lambda alerts: sorted((a.rule, a.event_id) for a in alerts)
     assert key(small) == key(big)
     assert {a.event_id for a in small if a.rule_name == "connect_instance_deleted"} == {f"planted-{i}" for i in range(5)}
     assert s1.events == s2.events == 2005

@@ -7,7 +7,12 @@ import fnmatch
 import pytest
 import yaml
 
-from connectguard.connect_permissions import CALL_PATH_TAMPERING, PRIVILEGE_ESCALATION, RECORDING_PII, RISK_GROUPS
+from connectguard.connect_permissions import (
+    CALL_PATH_TAMPERING,
+    PRIVILEGE_ESCALATION,
+    RECORDING_PII,
+    RISK_GROUPS,
+)
 from connectguard.detect.engine import run_detection
 from connectguard.detect.reader import discover
 from connectguard.detect.rules import PACK_DIR

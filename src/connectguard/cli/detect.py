@@ -22,14 +22,14 @@ def _parse_time(_ctx: click.Context, param: click.Parameter, value: str | None) 
     text = value.strip()
     try:
         if len(text) == 10:
-            parsed = dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+            parsed = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
         else:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time (2026-11-01 or 2026-11-01T12:00:00Z)",
                                  param=param) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed
 
 
@@ -143,7 +143,7 @@ def _table(alerts: list, stats: object) -> str:
     console = Console(record=True, width=160, file=io.StringIO())  # render to text only
     console.print(table)
     console.print(f"{stats.files} file(s), {stats.events} event(s) read; {len(stats.skipped)} file(s) skipped; "
-                  f"generated {isoformat(dt.datetime.now(dt.timezone.utc))}")
+                  f"generated {isoformat(dt.datetime.now(dt.UTC))}")
     return console.export_text()
 
 

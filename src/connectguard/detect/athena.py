@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectguard.detect.rules import RuleSet, TimeWindow, correlation_query, rule_query
+from connectguard.detect.rules import ALL_TIME, RuleSet, TimeWindow, correlation_query, rule_query
 from connectguard.detect.schema import ATHENA_COLUMNS_DDL
 
 TABLE = "cloudtrail_logs"
@@ -77,7 +77,7 @@ def create_table(target: AthenaTarget) -> str:
     )
 
 
-def rule_queries(ruleset: RuleSet, window: TimeWindow = TimeWindow()) -> dict[str, str]:
+def rule_queries(ruleset: RuleSet, window: TimeWindow = ALL_TIME) -> dict[str, str]:
     """file name -> SQL, one per rule (correlations included; their base rules only when they alert alone)."""
     out: dict[str, str] = {}
     for rule in ruleset.rules:

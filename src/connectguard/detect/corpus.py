@@ -141,7 +141,7 @@ def generate_records(count: int, *, seed: int = 7, start: str = "2026-11-01T00:0
     random.seed(seed)  # make_event's ids
     table = _background(rng)
     weights = [w for w, *_ in table]
-    t0 = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    t0 = dt.datetime.fromisoformat(start)
     actors = [f"arn:aws:sts::{ACCOUNT}:assumed-role/{r}/{u}" for r in ("Ops", "App1", "Ci") for u in ("alice", "bob", "svc")]
     for i in range(count):
         _, source, name, ro, req = rng.choices(table, weights)[0]

@@ -20,6 +20,7 @@ from connectguard.conventions import Severity
 from connectguard.detect.reader import BatchResult, Loader, LogFile, Skipped, Staging
 from connectguard.detect.rules import (
     ALERT_COLUMN_NAMES,
+    ALL_TIME,
     CorrelationRule,
     DetectionRule,
     RuleSet,
@@ -90,10 +91,6 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
         con.execute(f"SET threads = {int(threads)}")
     for macro in DUCKDB_MACROS:
         con.execute(macro)
-    con.execute(
-        "CREATE OR REPLACE MACRO json_array_contains(j, v) AS "
-        "CASE WHEN json_type(j) = 'ARRAY' THEN list_contains(json_extract_string(j, '$[*]'), v) ELSE FALSE END"
-    )
     return con
 
 
@@ -102,7 +99,7 @@ class Engine:
         self,
         ruleset: RuleSet,
         *,
-        window: TimeWindow = TimeWindow(),
+        window: TimeWindow = ALL_TIME,
         batch_files: int = DEFAULT_BATCH_FILES,
         threads: int | None = None,
         s3_client: Any = None,
@@ -233,7 +230,7 @@ def run_detection(
     ruleset: RuleSet,
     files: Iterable[LogFile],
     *,
-    window: TimeWindow = TimeWindow(),
+    window: TimeWindow = ALL_TIME,
     batch_files: int = DEFAULT_BATCH_FILES,
     s3_client: Any = None,
 ) -> tuple[list[Alert], RunStats]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,7 @@ class Staging:
         self._client = s3_client
         self._dir: Path | None = None
 
-    def __enter__(self) -> Staging:
+    def __enter__(self) -> Staging:  # noqa: PYI034 - final in practice
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -124,14 +124,17 @@ class TimeWindow:
         """Partition pruning for Athena (``timestamp`` is yyyy/MM/dd) and the exact bound on eventtime."""
         out = []
         if self.since:
-            s = self.since.astimezone(dt.timezone.utc)
+            s = self.since.astimezone(dt.UTC)
             out.append(f"\"timestamp\" >= '{s:%Y/%m/%d}'")
             out.append(f"eventtime >= '{s:%Y-%m-%dT%H:%M:%SZ}'")
         if self.until:
-            u = self.until.astimezone(dt.timezone.utc)
+            u = self.until.astimezone(dt.UTC)
             out.append(f"\"timestamp\" <= '{u:%Y/%m/%d}'")
             out.append(f"eventtime < '{u:%Y-%m-%dT%H:%M:%SZ}'")
         return out
+
+
+ALL_TIME = TimeWindow()
 
 
 # ----------------------------------------------------------------------------- loading
@@ -306,7 +309,7 @@ def _compile_correlation(
 # ----------------------------------------------------------------------------- SQL text
 
 
-def rule_query(rule: DetectionRule, window: TimeWindow = TimeWindow(), table: str = "cloudtrail_logs") -> str:
+def rule_query(rule: DetectionRule, window: TimeWindow = ALL_TIME, table: str = "cloudtrail_logs") -> str:
     """The one SQL text for a single-event rule: Athena runs it over the trail's table, DuckDB over its view."""
     where = [rule.condition_sql, *window.predicates()]
     return (
@@ -316,7 +319,7 @@ def rule_query(rule: DetectionRule, window: TimeWindow = TimeWindow(), table: st
     )
 
 
-def correlation_query(corr: CorrelationRule, window: TimeWindow = TimeWindow(), table: str = "cloudtrail_logs") -> str:
+def correlation_query(corr: CorrelationRule, window: TimeWindow = ALL_TIME, table: str = "cloudtrail_logs") -> str:
     """Bursts: for each group, an event followed within the timespan by at least the threshold of events.
 
     One alert per burst: a qualifying start is reported unless an earlier qualifying start of

@@ -113,11 +113,17 @@ def top_level_columns() -> list[str]:
 # Trino (Athena) function names the rule SQL uses, defined for DuckDB. Trino's
 # json_extract_scalar returns NULL for objects and arrays; so does this one.
 DUCKDB_MACROS = (
-    "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS "
-    "CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
+    (
+        "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS "
+        "CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END"
+    ),
     "CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)",
     "CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)",
     "CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)",
+    (
+        "CREATE OR REPLACE MACRO json_array_contains(j, v) AS "
+        "CASE WHEN json_type(j) = 'ARRAY' THEN list_contains(json_extract_string(j, '$[*]'), v) ELSE FALSE END"
+    ),
 )
 
 # The local view: Athena's column names over the envelope-parsed records in ``source``.
@@ -125,9 +131,9 @@ DUCKDB_MACROS = (
 # in the shared SQL runs here too.
 def duckdb_view_sql(source: str, view: str = "cloudtrail_logs") -> str:
     cols = []
-    for key in ENVELOPE:
+    for key, kind in ENVELOPE.items():
         col = key.lower()
-        if ENVELOPE[key] == "JSON":
+        if kind == "JSON":
             cols.append(f"CAST(r.{key} AS VARCHAR) AS {col}")
         else:
             cols.append(f"r.{key} AS {col}")
