@@ -36,13 +36,21 @@ def covering_trails(ctx: CheckContext) -> list[Trail]:
     return [t for t in trails if any(covers(t, r) is not False for r in regions)]
 
 
+def _unseen_errors(ctx: CheckContext, region: str) -> list:
+    """Why a region's trail coverage is unknown: the trails' errors, then (if unseen) the region's instances'."""
+    errors = list(ctx.snapshot.errors_for("cloudtrail", region=region))
+    inventory = next((r for r in ctx.snapshot.regions if r.region == region), None)
+    if inventory is not None and inventory.instances is None:
+        errors += ctx.snapshot.errors_for("instances", region=region)
+    return errors
+
+
 def _trails_unseen(ctx: CheckContext) -> Iterator[Result]:
     """When no region's trails were seen, the per-trail checks cannot say anything either."""
     if all_trails(ctx) is None:
-        errors = ctx.snapshot.errors_for("cloudtrail")
         for region in _regions_with_instances(ctx):
-            yield ctx.unknown(account_resource(ctx, region), "the account's CloudTrail trails", errors,
-                              region=region)
+            yield ctx.unknown(account_resource(ctx, region), "the account's CloudTrail trails",
+                              _unseen_errors(ctx, region), region=region)
 
 
 @check(
@@ -70,8 +78,8 @@ def trail_not_covering_connect(ctx: CheckContext) -> Iterator[Result]:
     for region in _regions_with_instances(ctx):
         resource = account_resource(ctx, region)
         if trails is None:
-            errors = ctx.snapshot.errors_for("cloudtrail")
-            yield ctx.unknown(resource, "the account's CloudTrail trails", errors, region=region)
+            yield ctx.unknown(resource, "the account's CloudTrail trails", _unseen_errors(ctx, region),
+                              region=region)
             continue
         verdicts = {t.name: covers(t, region) for t in trails}
         good = [n for n, v in verdicts.items() if v]
