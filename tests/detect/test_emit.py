@@ -72,6 +72,10 @@ def test_eventbridge_template_passes_cfn_lint_and_covers_the_paging_rules(pack, 
     doc, batch_only = template(pack)
     matches = cfnlint.api.lint(json.dumps(doc))
     assert [str(m) for m in matches] == []
+    # EventBridge cannot publish to a topic under the AWS-managed SNS key
+    assert doc["Resources"]["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AlertTopicKey"}
+    key_policy = doc["Resources"]["AlertTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(st["Principal"] == {"Service": "events.amazonaws.com"} for st in key_policy)
     patterns = {r["Properties"]["Name"]: r["Properties"]["EventPattern"]
                 for r in doc["Resources"].values() if r["Type"] == "AWS::Events::Rule"}
     emergency = patterns["connectguard-connect_emergency_access_login"]

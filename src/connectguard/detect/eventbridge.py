@@ -108,11 +108,39 @@ def _logical_id(key: str) -> str:
 def template(ruleset: RuleSet) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """(CloudFormation template, [(rule key, why it stays with the batch engine)])."""
     resources: dict[str, Any] = {
+        # EventBridge cannot publish to a topic encrypted with the AWS-managed key (alias/aws/sns):
+        # the topic gets a customer-managed key whose policy lets EventBridge use it.
+        "AlertTopicKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "connectguard detections topic",
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministers",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "EventBridgePublishes",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                        },
+                    ],
+                },
+            },
+        },
         "AlertTopic": {
             "Type": "AWS::SNS::Topic",
             "Properties": {
                 "DisplayName": "connectguard detections",
-                "KmsMasterKeyId": {"Ref": "TopicKmsKey"},
+                "KmsMasterKeyId": {"Ref": "AlertTopicKey"},
             },
         },
         "AlertTopicPolicy": {
@@ -168,11 +196,6 @@ def template(ruleset: RuleSet) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         "Deploy in every account and Region running Amazon Connect, and in us-east-1 for IAM and Organizations events.",
         "Parameters": {
             "AlertEmail": {"Type": "String", "Default": "", "Description": "Optional e-mail subscribed to the topic."},
-            "TopicKmsKey": {
-                "Type": "String",
-                "Default": "alias/aws/sns",
-                "Description": "KMS key for the topic (a customer-managed key needs a policy letting EventBridge use it).",
-            },
         },
         "Conditions": {"HasEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]}},
         "Resources": resources,
