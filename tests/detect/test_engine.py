@@ -202,3 +202,22 @@ def test_a_rule_that_cannot_run_is_reported_and_the_others_run(tmp_path):
     assert [w for w in ruleset.warnings + engine.warnings if "lookbehind" in w]
     path = write_trail(tmp_path / "x.json.gz", [make_event("StopLogging", "cloudtrail.amazonaws.com")])
     assert [a.title for a in engine.run(discover([str(path)]))] == ["good"]
+
+
+def test_rules_for_other_logsources_are_summarised_not_run(tmp_path):
+    d = tmp_path / "sigma"
+    (d / "windows").mkdir(parents=True)
+    for i in range(3):
+        (d / "windows" / f"w{i}.yml").write_text(f"""title: windows {i}
+id: 9d0b6f7e-0000-4000-8000-00000000010{i}
+level: low
+logsource: {{product: windows, category: process_creation}}
+detection:
+  sel: {{Image|endswith: '\\\\cmd.exe'}}
+  condition: sel
+""")
+    (d / "ct.yml").write_text(RULE.format(title="ct", id="9d0b6f7e-0000-4000-8000-0000000001ff",
+                                          detection="  sel:\n    eventName: StopLogging\n  condition: sel"))
+    ruleset = load_rules([d], include_pack=False)
+    assert [r.title for r in ruleset.rules] == ["ct"]
+    assert len(ruleset.warnings) == 1 and ruleset.warnings[0].startswith("3 rule(s) skipped")
