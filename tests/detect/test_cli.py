@@ -37,6 +37,11 @@ def test_exit_statuses(tmp_path, capsys):
     assert run(capsys, str(tmp_path / "nowhere"))[0] == 2
     assert run(capsys)[0] == 2
     assert run(capsys, str(quiet), "--since", "yesterday")[0] == 2
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.yml").write_text("title: [unclosed")
+    code, _, err = run(capsys, str(quiet), "--rules", str(tmp_path / "rules"))
+    assert code == 2 and "bad.yml" in err and "Traceback" not in err
+    assert run(capsys, str(quiet), "--rules", str(tmp_path / "no-such-dir"))[0] == 2
 
 
 def test_json_document_shape(tmp_path, capsys):
