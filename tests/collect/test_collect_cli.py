@@ -76,3 +76,4 @@ def test_log_archive_role_reads_trail_buckets_through_that_role(estate, tmp_path
     assert snap.stats.calls["sts:AssumeRole"] == 2  # one for the organization, one for the log archive
     trail_buckets = {t.s3_bucket for r in snap.regions for t in r.trails}
     assert trail_buckets and trail_buckets <= {b.name for b in snap.s3_buckets if b.versioning is not None}
+

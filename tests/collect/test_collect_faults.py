@@ -3,9 +3,12 @@ against what it hid, and the audit turns what was hidden into UNKNOWN, never PAS
 
 from __future__ import annotations
 
+import boto3
 from conftest import collect, faults, small_instance
 
 from connectguard.audit.engine import run_audit
+from connectguard.collect.caller import AwsReader
+from connectguard.collect.regional import collect_bucket
 from connectguard.config import AuditConfig, Config
 from connectguard.conventions import Status
 from connectguard.inventory.model import HIDES, Snapshot
@@ -136,3 +139,14 @@ def test_denied_list_instances_hides_the_region(estate) -> None:
     for f in report.findings:
         assert not (f.status == Status.PASS and any(h in f.resource for h in hidden))
     assert any(f.status == Status.UNKNOWN and f.practice.value == "flow-logging" for f in report.findings)
+
+
+def test_a_missing_bucket_is_one_error_not_eight(estate) -> None:
+    trail_bucket = next(t.bucket for r in estate.world.regions.values() for t in r.trails)
+    reader = AwsReader(boto3.Session(), max_rps=500)
+    gone = collect_bucket(reader, "connectguard-no-such-bucket-123", REGION)
+    assert (gone.versioning, gone.encryption, gone.policy) == (None, None, None)
+    [err] = reader.errors
+    assert (err.code, err.hides, err.resource) == ("NoSuchBucket", "s3_bucket", "connectguard-no-such-bucket-123")
+    present = collect_bucket(reader, trail_bucket, REGION)
+    assert present.versioning is not None and len(reader.errors) == 1

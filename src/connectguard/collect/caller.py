@@ -251,11 +251,14 @@ class AwsReader:
         region: str | None = None,
         instance_id: str | None = None,
         resource: str | None = None,
+        code: str | None = None,
     ) -> CollectionError:
         if hides not in HIDES:
             raise ValueError(f"unknown 'hides' key {hides!r}")
         error = error_from_exception(service, operation, hides, exc, region=region, instance_id=instance_id,
                                      resource=resource)
+        if code:
+            error.code = code
         with self._errors_lock:
             self.errors.append(error)
             self.stats.errors += 1

@@ -249,7 +249,12 @@ _S3_ABSENT = ("NoSuchLifecycleConfiguration", "ServerSideEncryptionConfiguration
 
 def collect_bucket(r: AwsReader, name: str, default_region: str) -> S3Bucket:
     bucket = S3Bucket(name=name)
-    loc = r.call("s3", default_region, "GetBucketLocation", Bucket=name, hides="s3_bucket", resource=name)
+    loc = r.call("s3", default_region, "GetBucketLocation", Bucket=name, hides="s3_bucket", resource=name,
+                 absent_codes=("NoSuchBucket",))
+    if loc is ABSENT:  # named by a storage config or trail, but gone: one error, nothing else to read
+        r.record("s3", "GetBucketLocation", "s3_bucket", "the bucket does not exist", region=default_region,
+                 resource=name, code="NoSuchBucket")
+        return bucket
     if loc:
         bucket.region = loc.get("LocationConstraint") or "us-east-1"
         if bucket.region == "EU":
