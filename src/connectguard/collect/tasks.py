@@ -64,15 +64,19 @@ class TaskGroup:
             if self._failures:
                 raise self._failures[0]
 
-    def close(self) -> None:
+    def close(self, *, join: bool = True) -> None:
         with self._cv:
             self._closed = True
+            if not join:
+                self._heap.clear()
             self._cv.notify_all()
-        for t in self._threads:
-            t.join(timeout=5)
+        if join:
+            for t in self._threads:
+                t.join(timeout=5)
 
     def __enter__(self) -> TaskGroup:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # On Ctrl-C (or a bug) do not wait for calls in flight: the worker threads are daemons.
+        self.close(join=exc_type is None)
