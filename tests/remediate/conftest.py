@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "flows"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks_logging"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Helpers from sibling test directories (uniquely named modules; appended so nothing is shadowed).
+for _helpers in ("flows", "checks_logging"):
+    sys.path.append(str(Path(__file__).resolve().parents[1] / _helpers))
 
 
 @pytest.fixture(scope="module")

@@ -133,14 +133,15 @@ def test_fix_round_trip_closes_aws_side_findings_and_is_idempotent(estate, befor
               for g in logs.describe_log_groups(logGroupNamePrefix="/aws/connect/")["logGroups"]}
     assert groups["/aws/connect/acme-support"] == 400 and groups["/aws/connect/acme-sales"] == 365
 
-    # 6. The command line on the fixed estate: --apply reports nothing to change.
+    # 6. The command line, reading the account live: --apply on the fixed estate has nothing to change.
     from connectguard.cli import main
-    from connectguard.inventory.io import save_snapshot
 
-    snap_path = tmp_path / "snap.json"
-    save_snapshot(after, snap_path)
+    cfg = tmp_path / "connectguard.toml"
+    cfg.write_text('[collect]\nmax_rps = 500.0\n\n[fix]\nlog_destination_arn = "%s"\n'
+                   % config.fix.log_destination_arn)
     out = tmp_path / "report.json"
-    code = main(["fix", str(snap_path), "--apply", "--out-dir", str(tmp_path / "fix"), "-f", "json", "-o", str(out)])
+    code = main(["fix", "--live", "--region", REGION, "--config", str(cfg), "--apply", "--out-dir",
+                 str(tmp_path / "fix"), "-f", "json", "-o", str(out)])
     doc = json.loads(out.read_text())
     assert code == 0 and doc["tool"] == "connectguard" and doc["applied"] is True
     assert [o for o in doc["outcomes"] if o["status"] != "skipped"] == []
