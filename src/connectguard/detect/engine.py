@@ -117,12 +117,12 @@ class Engine:
         # One statement per batch: every generating rule, UNION ALL.
         self._batch_sql = "\nUNION ALL\n".join(f"({rule_query(r, window, VIEW)})" for r in generating) or None
         # Events matching each correlation's base rules, kept across batches.
-        self._corr_tables = {corr.id: f"ct_corr_{i}" for i, corr in enumerate(ruleset.correlations)}
+        self._corr_tables = {corr.id: f"ct_corr_{i}" for i, corr in enumerate(self.ruleset.correlations)}
         self._corr_created: set[str] = set()
 
     def _drop_rules_that_do_not_run(self) -> None:
-        """Run every rule once on an empty table: a rule DuckDB rejects (say, a regex RE2 does not
-        support) is reported and left out, rather than failing every batch."""
+        """Run every rule once on a sample record: a rule DuckDB rejects is reported and left out,
+        rather than failing every batch."""
         loader = Loader(self.con)
         loader.load([])
         self.con.execute(
@@ -200,10 +200,10 @@ class Engine:
                 alert = self._alert(corr, row[1 : 1 + n_cols])
                 size, ids = row[1 + n_cols], list(row[2 + n_cols])
                 alert.related_event_ids = [i for i in ids if i != alert.event_id]
-                alert.notes.append(
-                    f"{size} matching events within {corr.timespan_seconds // 60 or corr.timespan_seconds} "
-                    f"{'minutes' if corr.timespan_seconds >= 60 else 'seconds'} from this principal"
-                )
+                span = corr.timespan_seconds
+                within = f"{span // 60} minute(s)" if span % 60 == 0 else f"{span} second(s)"
+                same = f" with the same {', '.join(corr.group_by)}" if corr.group_by else ""
+                alert.notes.append(f"{size} matching events within {within}{same}")
                 yield alert
 
     @staticmethod
