@@ -109,9 +109,15 @@ def main() -> int:
         print(f"detect vs gzip: {d_wall / g_wall:.1f}x gzip's time (wall), {d_cpu / g_cpu:.1f}x (CPU)   [target <= 2x]")
         if args.scale > 1:
             big = corpus(work / f"c{args.events * args.scale}", args.events * args.scale)
+            big_list = work / "files-big.txt"
+            big_list.write_text("\0".join(str(p) for p in sorted(big.rglob("*.json.gz"))))
+            n_big = args.events * args.scale
             wall, cpu, rss = measure(f"exec {cg} detect {big} --format json -o {work}/alerts-big.json")
+            g_wall, g_cpu, _ = measure(f"xargs -0 gzip -dc < {big_list} > /dev/null")
             print(f"memory: peak RSS {results['connectguard detect (whole pack)'][2]} MB at {n:,} events, "
-                  f"{rss} MB at {n * args.scale:,} events ({wall:.1f} s wall, {n * args.scale / wall:,.0f} events/s)")
+                  f"{rss} MB at {n_big:,} events")
+            print(f"at {n_big:,} events: detect {wall:.1f} s wall / {cpu:.1f} s CPU ({n_big / cpu:,.0f} events/cpu-s); "
+                  f"gzip -dc {g_wall:.1f} s wall / {g_cpu:.1f} s CPU; detect vs gzip {cpu / g_cpu:.1f}x (CPU)")
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
