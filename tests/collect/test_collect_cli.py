@@ -77,3 +77,14 @@ def test_log_archive_role_reads_trail_buckets_through_that_role(estate, tmp_path
     trail_buckets = {t.s3_bucket for r in snap.regions for t in r.trails}
     assert trail_buckets and trail_buckets <= {b.name for b in snap.s3_buckets if b.versioning is not None}
 
+
+
+def test_no_credentials_is_a_usage_error_not_a_snapshot_of_failures(estate, tmp_path, monkeypatch, capsys) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert main(["collect", "--out", str(tmp_path / "x.json"), "--region", REGION, "--quiet"]) == 2
+    assert "no AWS credentials" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()

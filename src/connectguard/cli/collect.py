@@ -81,6 +81,9 @@ def collect(out: Path | None, organization: bool, out_dir: Path | None, role_nam
         session = boto3.Session()
     except BotoCoreError as exc:  # e.g. AWS_PROFILE names a profile that does not exist
         raise InputError(str(exc), "AWS configuration") from None
+    if session.get_credentials() is None:
+        raise InputError("no AWS credentials found (set AWS_PROFILE, or run where a role is available)",
+                         "AWS configuration")
     if not (options.regions or session.region_name):
         raise InputError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION", "--region")
     reader = AwsReader(session, max_rps=options.max_rps, max_attempts=options.max_attempts,
