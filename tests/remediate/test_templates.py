@@ -152,8 +152,10 @@ def test_cli_dry_run_writes_artifacts_and_changes_nothing(tmp_path):
     cfg = tmp_path / "connectguard.toml"
     cfg.write_text('[fix]\nlog_destination_arn = "arn:aws:firehose:{region}:123456789012:deliverystream/logs"\n')
     report = tmp_path / "r.json"
-    assert main(["fix", str(snap), "--out-dir", str(out), "--config", str(cfg), "-f", "json", "-o", str(report)]) == 0
+    # 3: the recording bucket's public-access settings were not in the snapshot (UNKNOWN), the rest is planned
+    assert main(["fix", str(snap), "--out-dir", str(out), "--config", str(cfg), "-f", "json", "-o", str(report)]) == 3
     doc = json.loads(report.read_text())
+    assert doc["plan"]["unknown"] == 1
     assert doc["applied"] is False
     assert {o["status"] for o in doc["outcomes"]} == {"planned", "skipped"}
     written = set(doc["files"])
@@ -161,7 +163,8 @@ def test_cli_dry_run_writes_artifacts_and_changes_nothing(tmp_path):
     assert all((out / f).is_file() for f in written)
     assert json.loads((out / "plan.json").read_text())["tool"] == "connectguard"
     # text report names the CLI command for the instance attribute (no template can hold it)
-    assert main(["fix", str(snap), "--out-dir", str(out), "-o", str(tmp_path / "r.txt")]) == 0
+    assert main(["fix", str(snap), "--out-dir", str(out), "--check", "flow-logs-disabled",
+                 "-o", str(tmp_path / "r.txt")]) == 0
     assert "update-instance-attribute" in (tmp_path / "r.txt").read_text()
 
 

@@ -38,6 +38,9 @@ def fix(snapshot: Path | None, live: bool, regions: tuple[str, ...], checks: tup
     performs the AWS-side changes (re-reading each one's current state first, so a second
     run changes nothing) and turns on the CONTACTFLOW_LOGS instance attribute through the
     Connect API. Flow content is never changed: review and apply the written patches.
+
+    Exit status: 0 done; 2 usage or input error; 3 some results could not be evaluated
+    (the plan may be incomplete) or a change failed.
     """
     from connectguard.config import load_config
     from connectguard.remediate.plan import build_plan
@@ -62,7 +65,9 @@ def fix(snapshot: Path | None, live: bool, regions: tuple[str, ...], checks: tup
         write_output(json.dumps(doc, indent=2), output)
     else:
         write_output(_text_report(plan, outcomes, files, out_dir, do_apply), output)
-    if any(o.status == "failed" for o in outcomes):
+    # As every command: 3 when the run finished but part of the input could not be evaluated (UNKNOWN results,
+    # so the plan may be incomplete) or a change could not be made.
+    if plan.unknown or any(o.status == "failed" for o in outcomes):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
 

@@ -91,6 +91,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     findings_considered: int = 0
+    unknown: int = 0  # results the checks could not evaluate: nothing could be planned for them
 
     def add(self, change: Change) -> None:
         if all(c.key != change.key for c in self.changes):
@@ -101,7 +102,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {"changes": [c.to_json() for c in self.changes], "notes": self.notes,
-                "findings_considered": self.findings_considered}
+                "findings_considered": self.findings_considered, "unknown": self.unknown}
 
 
 def safe_name(text: str) -> str:
@@ -129,7 +130,7 @@ def build_plan(snapshot: Snapshot, config: Config, only: Iterable[str] = ()) -> 
     by_check: dict[str, list] = {}
     for f in failing:
         by_check.setdefault(f.check, []).append(f)
-    unknown_count = sum(1 for f in report.findings if f.status is Status.UNKNOWN)
+    unknown_count = plan.unknown = sum(1 for f in report.findings if f.status is Status.UNKNOWN)
     if unknown_count:
         plan.notes.append(f"{unknown_count} result(s) could not be evaluated (UNKNOWN); nothing is planned for them. "
                           "Run `connectguard audit` to see why.")
