@@ -248,7 +248,7 @@ class _Runner:
                     for v in summary_.violations:
                         module_action = self.graph.units[v.unit].action(v.action)
                         assert module_action is not None
-                        violation(v.unit, module_action, v.reason, state, v.trail.with_prefix(here))
+                        violation(v.unit, module_action, v.reason, v.state, v.trail.with_prefix(here))
                     for u in summary_.unresolved:
                         out.unresolved.append(Unresolved(u.unit, u.action, u.reason, u.state,
                                                          u.trail.with_prefix(here)))
