@@ -259,7 +259,7 @@ def _plan_alarms(plan: Plan, snapshot: Snapshot, config: Config, instances, by_c
                 dims["MetricGroup"] = _METRIC_GROUPS[metric]
             targets = [(f"connectguard-{safe_name(label)}-{metric}", dims)]
             if metric in _PER_FLOW:
-                targets = [(f"connectguard-{safe_name(label)}-{metric}-{safe_name(name)}",
+                targets = [(f"connectguard-{safe_name(label)}-{metric}-{_flow_suffix(name)}",
                             {**dims, "ContactFlowName": name}) for name in flows]
                 if not flows:
                     plan.notes.append(f"{metric} is published per flow name; {label} has no published flow, so no "
@@ -296,6 +296,13 @@ def _plan_alarms(plan: Plan, snapshot: Snapshot, config: Config, instances, by_c
             namespace, metric = mf.metric_namespace or FLOW_ERROR_NAMESPACE, mf.metric_name or metric
         _add_alarm(plan, f.check, region, f"connectguard-{safe_name(group)}-errors", namespace, metric, {}, "Sum", 1.0,
                    topic(region), f"alarm on errors in {group}")
+
+
+def _flow_suffix(name: str) -> str:
+    """A readable, unique alarm-name suffix for a flow name (names that differ only in punctuation stay apart)."""
+    import hashlib
+
+    return f"{safe_name(name)[:40]}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
 def _add_alarm(plan: Plan, check: str, region: str, name: str, namespace: str, metric: str,
