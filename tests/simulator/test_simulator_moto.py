@@ -52,7 +52,9 @@ def test_iam_roles_policies_and_saml_provider(moto_estate: SimulatedEstate, moto
     attached = iam.list_attached_user_policies(UserName="connect-automation")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["ConnectUserAdministration"]
 
-    [provider] = iam.list_saml_providers()["SAMLProviderList"]
+    providers = iam.list_saml_providers()["SAMLProviderList"]
+    assert len(providers) == len(moto_world.iam.saml_providers)
+    provider = next(p for p in providers if p["Arn"].endswith("/" + moto_world.iam.saml_providers[0].name))
     metadata = iam.get_saml_provider(SAMLProviderArn=provider["Arn"])["SAMLMetadataDocument"]
     root = ET.fromstring(metadata)
     assert root.get("entityID") == moto_world.iam.saml_providers[0].entity_id

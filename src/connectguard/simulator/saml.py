@@ -13,9 +13,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 
-@lru_cache(maxsize=16)
 def self_signed_certificate(common_name: str, days: int = 365) -> bytes:
     """DER bytes of a self-signed RSA-2048 certificate (cached: key generation is the slow part)."""
+    return _certificate(common_name, days)  # one cache key however the caller spells the arguments
+
+
+@lru_cache(maxsize=16)
+def _certificate(common_name: str, days: int) -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -33,9 +37,9 @@ def self_signed_certificate(common_name: str, days: int = 365) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def idp_metadata(entity_id: str, sso_url: str | None = None) -> str:
+def idp_metadata(entity_id: str, sso_url: str | None = None, days: int = 365) -> str:
     """SAML 2.0 IdP metadata XML with a signing certificate, as an IdP would export it."""
-    cert = base64.b64encode(self_signed_certificate(entity_id.split("//")[-1].split("/")[0] or "idp")).decode()
+    cert = base64.b64encode(self_signed_certificate(entity_id.split("//")[-1].split("/")[0] or "idp", days)).decode()
     sso = sso_url or entity_id.rstrip("/") + "/sso"
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'

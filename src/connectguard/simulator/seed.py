@@ -146,7 +146,8 @@ class _Seeder:
                                                   PermissionsBoundary=self._policy_arn(user.permissions_boundary))
         for provider in spec.saml_providers:
             iam.create_saml_provider(Name=provider.name,
-                                     SAMLMetadataDocument=provider.metadata_xml or idp_metadata(provider.entity_id))
+                                     SAMLMetadataDocument=provider.metadata_xml or idp_metadata(
+                                         provider.entity_id, days=provider.certificate_days))
 
     # ------------------------------------------------------------------ S3
 

@@ -436,6 +436,7 @@ class SamlProvider(_M):
     name: str
     entity_id: str = "https://idp.example.com/saml"
     metadata_xml: str | None = None  # None: generated at seeding with a fresh self-signed certificate
+    certificate_days: int = Field(365, ge=1)  # validity of that generated certificate, from now
 
 
 class Iam(_M):

@@ -226,6 +226,8 @@ def demo_world(seed: int = 7) -> World:
         directories=[
             Directory(name="sales-ad.acme.example", short_name="SALESAD", type="MicrosoftAD",
                       radius=RadiusSettings(servers=["10.20.0.10", "10.20.1.10"], protocol="MS-CHAPv2")),
+            # A directory left without RADIUS MFA (no instance uses it yet).
+            Directory(name="legacy-ad.acme.example", short_name="LEGACY", type="MicrosoftAD", radius=None),
         ],
         kms_keys=[
             KmsKey(alias="alias/connect-recordings", description="Connect call recordings", rotation=True),
@@ -266,7 +268,9 @@ def demo_world(seed: int = 7) -> World:
     )
     west_region = Region(
         connect_instances=[eu],
-        directories=[Directory(name="corp.acme.example", short_name="CORP", type="MicrosoftAD", radius=None)],
+        # RADIUS MFA configured (MS-CHAPv2): acme-eu's users sign in with a second factor.
+        directories=[Directory(name="corp.acme.example", short_name="CORP", type="MicrosoftAD",
+                               radius=RadiusSettings(servers=["10.40.0.10"], protocol="MS-CHAPv2"))],
         kms_keys=[KmsKey(alias="alias/connect-eu", description="Connect EU data", rotation=True)],
         firehose_streams=[FirehoseStream(name="acme-eu-agent-events", bucket="acme-eu-agent-events",
                                          kms_key="alias/connect-eu")],
@@ -744,7 +748,12 @@ def _demo_iam(support: ConnectInstance, sales: ConnectInstance, eu: ConnectInsta
                         {"Effect": "Allow", "Action": "connect:UpdateUserHierarchy",
                          "Resource": f"{support_arn}/*"})}),
         ],
-        saml_providers=[SamlProvider(name="AcmeIdP", entity_id="https://idp.acme.example/saml2")],
+        saml_providers=[
+            SamlProvider(name="AcmeIdP", entity_id="https://idp.acme.example/saml2"),
+            # The IdP being retired: its signing certificate expires in 20 days.
+            SamlProvider(name="AcmeLegacyIdP", entity_id="https://legacy-idp.acme.example/saml2",
+                         certificate_days=20),
+        ],
     )
 
 
