@@ -89,7 +89,7 @@ def test_demo_flows_are_judged_on_their_paths(demo):
     assert by_flow["Escalations"].status is Status.PASS
     assert by_flow["Authenticate Caller"].status is Status.PASS  # a module
     disabling = [f.evidence["flow"] for f in found["flow-disables-logging"][Status.FAIL]]
-    assert disabling == ["Legacy Survey"]
+    assert "Legacy Survey" in disabling and "Main IVR" not in disabling
     screened = {f.evidence["flow"]: f.severity.value for f in found["entry-flow-not-screened"][Status.FAIL]}
     assert screened["Billing Line"] == "high" and screened["Main IVR"] == "low"
 
