@@ -3,8 +3,8 @@
 Used by the organization-run tests and benchmark. The caller's credentials are the
 management account's (moto's default account). Member accounts are created through the
 Organizations API; each gets a small Connect estate, served by one Connect simulator that
-picks the account's world from the request's access key (moto maps assumed-role keys to
-their account). An STS gate in front of moto refuses AssumeRole for chosen roles, because
+picks the account's world from the request's access key (the STS gate below learns which
+account each assumed-role key belongs to from the AssumeRole answers). The STS gate in front of moto refuses AssumeRole for chosen roles, because
 moto itself lets any role be assumed: that is how "an account whose audit role is missing"
 is simulated.
 """
@@ -14,6 +14,11 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
+import socket
+import subprocess
+import sys
+import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,11 +57,14 @@ class MemberAccount:
 
 class SimulatedOrganization:
     def __init__(self, members: Sequence[MemberSpec], *, role_name: str = "connectguard-audit", quota: bool = True,
-                 ou_name: str = "ContactCenters"):
+                 ou_name: str = "ContactCenters", moto_process: bool = False):
         self.specs = list(members)
         self.role_name = role_name
         self.quota = quota
         self.ou_name = ou_name
+        # moto in a child process: the benchmark measures the collector's memory, not moto's.
+        self.moto_process = moto_process
+        self._moto_child: subprocess.Popen[bytes] | None = None
         self.members: list[MemberAccount] = []
         self.management_account_id = ACCOUNT
         self.organization_id: str | None = None
@@ -81,33 +89,53 @@ class SimulatedOrganization:
             raise RuntimeError("another simulated estate with moto is running in this process")
         self._held = True
         try:
-            from moto.iam.models import get_account_id_from
-            from moto.server import ThreadedMotoServer
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            self._moto.start()
-            host, port = self._moto.get_host_and_port()
-            self.moto_url = f"http://{host}:{port}"
-            _moto_reset(self.moto_url)
+            self._start_moto()
             self._build()
-            self._gate = _StsGate(self.moto_url, {self.role_arn(m.account_id) for m in self.members
-                                                  if not m.spec.audit_role})
+            self._gate = _StsGate(self.moto_url or "", {self.role_arn(m.account_id) for m in self.members
+                                                        if not m.spec.audit_role})
             self._gate.start()
             management = World(account_id=ACCOUNT, name="management")
             self.connect = ConnectSimulator(management, quota=self.quota, other_accounts=[m.world for m in self.members],
-                                            account_of=get_account_id_from)
+                                            account_of=self._gate.accounts.get)
             self.connect.start()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _start_moto(self) -> None:
+        if self.moto_process:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            self._moto_child = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.moto_url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    _moto_reset(self.moto_url)
+                    return
+                except OSError:
+                    time.sleep(0.1)
+            raise RuntimeError("moto server did not start")
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        _moto_reset(self.moto_url)
+
     def stop(self) -> None:
         if self.connect is not None:
             self.connect.stop()
         if self._gate is not None:
             self._gate.stop()
+        if self._moto_child is not None:
+            self._moto_child.terminate()
+            self._moto_child.wait(timeout=10)
+            self._moto_child = None
         if self._moto is not None:
             try:
                 _moto_reset(self.moto_url or "")
@@ -181,6 +209,9 @@ def _member_world(spec: MemberSpec, account_id: str, seed: int) -> World:
     return World(account_id=account_id, name=spec.name, regions=regions)
 
 
+_ACCESS_KEY_XML = re.compile(r"<AccessKeyId>([A-Z0-9]+)</AccessKeyId>")
+
+
 class _StsGate:
     """Loopback proxy to moto that answers AccessDenied to AssumeRole for the given role ARNs."""
 
@@ -188,6 +219,9 @@ class _StsGate:
         parts = urllib.parse.urlsplit(upstream)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.denied = denied_roles
+        # Access key of each assumed-role session -> the account of its role, learnt from the answers
+        # that pass through: the Connect simulator picks the account's world by it.
+        self.accounts: dict[str, str] = {}
         gate = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -210,6 +244,11 @@ class _StsGate:
                 conn.request("POST", self.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 data = resp.read()
+                if form.get("Action") == ["AssumeRole"] and resp.status == 200:
+                    key = _ACCESS_KEY_XML.search(data.decode("utf-8", "replace"))
+                    account = form.get("RoleArn", [""])[0].split(":")[4:5]
+                    if key and account:
+                        gate.accounts[key.group(1)] = account[0]
                 self._answer(resp.status, data, {k: v for k, v in resp.getheaders()
                                                   if k.lower() not in ("content-length", "transfer-encoding",
                                                                        "connection")})
