@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flowkit import ACCOUNT, INSTANCE_ARN, INSTANCE_ID, REGION, instance
+
 from connectguard.audit.engine import run_audit
 from connectguard.audit.registry import select_checks
 from connectguard.config import Config, parse_config
@@ -19,8 +21,6 @@ from connectguard.inventory.model import (
     StorageConfig,
     Trail,
 )
-
-from flowkit import ACCOUNT, INSTANCE_ARN, INSTANCE_ID, REGION, instance
 
 __all__ = ["ACCOUNT", "INSTANCE_ARN", "INSTANCE_ID", "REGION", "instance"]
 
@@ -40,7 +40,7 @@ def snapshot(inst: Instance | None = None, *, errors: list[CollectionError] = ()
     region_fields.setdefault("alarms", [])
     region_fields.setdefault("trails", [])
     inst = inst if inst is not None else instance([])
-    return Snapshot(tool_version="test", collected_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    return Snapshot(tool_version="test", collected_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
                     account_id=ACCOUNT, regions=[RegionInventory(region=REGION, instances=[inst], **region_fields)],
                     s3_buckets=list(buckets), errors=list(errors))
 

@@ -1,6 +1,7 @@
+from logkit import LOG_GROUP, error, instance, results, s3_config, snapshot, statuses, trail
+
 from connectguard.conventions import Status
 from connectguard.inventory.model import KmsKey, LogGroup, S3Bucket, StorageConfig, StreamEncryption
-from logkit import LOG_GROUP, error, instance, results, s3_config, snapshot, statuses, trail
 
 # ------------------------------------------------------------------ cloudtrail
 

@@ -1,6 +1,7 @@
-from connectguard.conventions import Status
 from flowkit import act, bye, content, flow, flow_module, lam, log, module, queue, to_flow
 from logkit import INSTANCE_ID, error, instance, results, snapshot, statuses
+
+from connectguard.conventions import Status
 
 
 def test_flow_that_passes_connect2_but_logs_nothing_on_its_main_path_is_caught():

@@ -1,7 +1,8 @@
-from connectguard.conventions import Severity, Status
-from connectguard.inventory.model import LambdaFunction
 from flowkit import OTHER_ARN, SCREEN_ARN, act, bye, content, flow, lam, queue, to_flow
 from logkit import INSTANCE_ARN, INSTANCE_ID, error, instance, results, snapshot, statuses
+
+from connectguard.conventions import Severity, Status
+from connectguard.inventory.model import LambdaFunction
 
 DECIDE = act("d", "Compare", params={"ComparisonValue": "$.External.decision"},
              conditions=[("allow", "q"), ("block", "bye")], errors=[("NoMatchingCondition", "bye")])

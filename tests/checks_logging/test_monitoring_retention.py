@@ -1,5 +1,3 @@
-from connectguard.conventions import Status
-from connectguard.inventory.model import Alarm, LifecycleRule, LogGroup, MetricFilter, S3Bucket, SubscriptionFilter
 from logkit import (
     INSTANCE_ID,
     LOG_GROUP,
@@ -13,6 +11,15 @@ from logkit import (
     trail,
 )
 
+from connectguard.conventions import Status
+from connectguard.inventory.model import (
+    Alarm,
+    LifecycleRule,
+    LogGroup,
+    MetricFilter,
+    S3Bucket,
+    SubscriptionFilter,
+)
 
 # ------------------------------------------------------------------ connect-alarms-missing
 

@@ -1,13 +1,19 @@
 """Time the flow-logging and screening checks on synthetic instances of growing size (run by hand:
 `python tests/flows/bench_flows.py`; not collected by pytest)."""
-import json, sys, time
+import json
+import sys
+import time
+
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from flowkit import act, bye, content, flow, flow_module, instance, lam, log, module, queue, to_flow
+import datetime as dt
+
+from flowkit import act, bye, content, flow, flow_module, instance, lam, module, queue, to_flow
+
 from connectguard.audit.engine import run_audit
 from connectguard.audit.registry import select_checks
 from connectguard.config import Config
 from connectguard.inventory.model import RegionInventory, Snapshot
-import datetime as dt
+
 
 def build(n_flows, actions_per_flow=40, entries=10):
     flows, mods = [], [flow_module("m", content("l", lam("l", "r"), act("r", "EndFlowExecution")))]
@@ -29,7 +35,7 @@ def build(n_flows, actions_per_flow=40, entries=10):
         flows.append(flow(f"f{i}", content("a0", *acts)))
     step = max(1, n_flows // entries)
     inst = instance(flows, mods, entries=[f"f{k}" for k in range(0, n_flows, step)][:entries])
-    return Snapshot(tool_version="b", collected_at=dt.datetime.now(dt.timezone.utc), account_id="123456789012",
+    return Snapshot(tool_version="b", collected_at=dt.datetime.now(dt.UTC), account_id="123456789012",
                     regions=[RegionInventory(region="us-east-1", instances=[inst])])
 
 for n in (100, 200, 400, 800):

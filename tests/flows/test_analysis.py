@@ -1,18 +1,6 @@
 import json
 
 import pytest
-
-from connectguard.flows.analysis import path_text, render_path, run
-from connectguard.flows.graph import build_graph
-from connectguard.flows.patch import enable_disabled_blocks, enable_logging_at_start
-from connectguard.flows.policies import (
-    FAIL_OPEN_REASON,
-    LOG_OFF,
-    LOG_UNSET,
-    LoggingAnalysis,
-    ScreeningAnalysis,
-    ScreenState,
-)
 from flowkit import (
     SCREEN_ARN,
     act,
@@ -28,6 +16,18 @@ from flowkit import (
     module,
     queue,
     to_flow,
+)
+
+from connectguard.flows.analysis import path_text, render_path, run
+from connectguard.flows.graph import build_graph
+from connectguard.flows.patch import enable_disabled_blocks, enable_logging_at_start
+from connectguard.flows.policies import (
+    FAIL_OPEN_REASON,
+    LOG_OFF,
+    LOG_UNSET,
+    LoggingAnalysis,
+    ScreeningAnalysis,
+    ScreenState,
 )
 
 LOGGING = LoggingAnalysis()

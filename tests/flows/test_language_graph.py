@@ -1,10 +1,22 @@
 import json
 
 import pytest
+from flowkit import (
+    INSTANCE_ID,
+    act,
+    bye,
+    content,
+    flow,
+    flow_arn,
+    flow_module,
+    instance,
+    log,
+    module,
+    to_flow,
+)
 
 from connectguard.flows.graph import build_graph
 from connectguard.flows.language import parse_content
-from flowkit import INSTANCE_ID, act, bye, content, flow, flow_arn, flow_module, instance, log, module, to_flow
 
 
 def test_parses_actions_transitions_and_keeps_unknown_types():

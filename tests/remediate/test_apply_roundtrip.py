@@ -10,6 +10,7 @@ import json
 
 import boto3
 import pytest
+from remediate_kit import collect
 
 from connectguard.audit.engine import run_audit
 from connectguard.audit.registry import select_checks
@@ -17,7 +18,6 @@ from connectguard.config import parse_config
 from connectguard.conventions import Status
 from connectguard.remediate.apply import apply_plan
 from connectguard.remediate.plan import FIXABLE, build_plan
-from remediate_kit import collect
 
 REGION = "us-east-1"
 AWS_SIDE = [c for c in FIXABLE if c not in ("flow-path-without-logging", "flow-disables-logging")]

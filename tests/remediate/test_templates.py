@@ -7,14 +7,20 @@ import json
 import hcl2
 import pytest
 from cfnlint.api import ManualArgs, lint
+from flowkit import act, bye, content, flow, lam
+from logkit import INSTANCE_ID, LOG_GROUP, REGION, good_alarms, instance, s3_config, snapshot
 
 from connectguard.config import parse_config
 from connectguard.conventions import InputError
 from connectguard.inventory.model import Alarm, LifecycleRule, LogGroup, MetricFilter, S3Bucket
 from connectguard.remediate.plan import LIFECYCLE_RULE_ID, build_plan, lifecycle_rule
-from connectguard.remediate.templates import cloudformation, cloudformation_yaml, flow_patches, regions, terraform
-from flowkit import act, bye, content, flow, lam
-from logkit import INSTANCE_ID, LOG_GROUP, REGION, good_alarms, instance, s3_config, snapshot
+from connectguard.remediate.templates import (
+    cloudformation,
+    cloudformation_yaml,
+    flow_patches,
+    regions,
+    terraform,
+)
 
 UNLOGGED = content("hi", act("hi", "MessageParticipant", "l"), lam("l", "bye"), bye())
 CONFIG = {"fix": {"log_destination_arn": "arn:aws:firehose:{region}:123456789012:deliverystream/logs",

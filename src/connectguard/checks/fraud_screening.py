@@ -19,7 +19,7 @@ from connectguard.conventions import Practice, Severity, Status
 from connectguard.flows.analysis import describe, run
 from connectguard.flows.graph import FlowGraph, instance_graph
 from connectguard.flows.policies import FAIL_OPEN_REASON, ScreeningAnalysis, ScreenState, lambda_name
-from connectguard.inventory.model import Instance, LambdaFunction, RegionInventory
+from connectguard.inventory.model import LambdaFunction, RegionInventory
 
 MAX_PATHS = 10
 

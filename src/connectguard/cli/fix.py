@@ -154,7 +154,7 @@ def _check_hcl(text: str, name: str) -> None:
         return
     try:
         hcl2.loads(text)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is our bug
+    except Exception as exc:
         raise RuntimeError(f"generated {name} does not parse as HCL: {exc}") from exc
 
 

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from connectguard.flows.graph import FlowGraph, FlowUnit
-from connectguard.flows.language import DISCONNECT, END_FLOW, INVOKE_MODULE, TRANSFER_TO_FLOW, Action, Transition
+from connectguard.flows.language import (
+    DISCONNECT,
+    END_FLOW,
+    INVOKE_MODULE,
+    TRANSFER_TO_FLOW,
+    Action,
+    Transition,
+)
 
 State = Hashable
 
@@ -56,7 +63,7 @@ class Trail:
     report shows are ever materialised, and :meth:`tail` bounds that work.
     """
 
-    __slots__ = ("parent", "node", "source", "prefix")
+    __slots__ = ("node", "parent", "prefix", "source")
 
     def __init__(self, parent: dict, node: Node, source: Step, prefix: Trail | None = None):
         self.parent = parent

@@ -78,7 +78,7 @@ def _log_group(change: Change, clients: ClientFactory, _: dict) -> tuple[str, st
     name = change.params["log_group"]
     if _find_group(logs, name) is None:
         logs.create_log_group(logGroupName=name)
-        status, detail = _log_retention(change, clients, _)
+        _, detail = _log_retention(change, clients, _)
         return "changed", f"created {name}; {detail}"
     return _log_retention(change, clients, _)
 
