@@ -96,8 +96,8 @@ def test_retention_threshold_is_configurable():
 
 def test_subscription_filter_pass_fail_unknown():
     sub = SubscriptionFilter(name="s3", destination_arn="arn:aws:firehose:us-east-1:1:deliverystream/logs")
-    assert statuses(snapshot(log_groups=[_group(subscription_filters=[sub])]), "flow-logs-not-exported") == [
-        Status.PASS]
+    [f] = results(snapshot(log_groups=[_group(subscription_filters=[sub])]), "flow-logs-not-exported")
+    assert f.status is Status.PASS and f.evidence["destination_services"] == ["firehose"]
     assert statuses(snapshot(log_groups=[_group()]), "flow-logs-not-exported") == [Status.FAIL]
     assert statuses(snapshot(log_groups=[_group(subscription_filters=None)]), "flow-logs-not-exported") == [
         Status.UNKNOWN]

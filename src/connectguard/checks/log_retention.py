@@ -119,11 +119,19 @@ def flow_logs_not_exported(ctx: CheckContext) -> Iterator[Result]:
                     "subscription_filters": [f.model_dump() for f in group.subscription_filters]}
         if group.subscription_filters:
             dest = group.subscription_filters[0].destination_arn
+            evidence["destination_services"] = sorted({_service(f.destination_arn)
+                                                       for f in group.subscription_filters})
             yield Result(resource, Status.PASS, f"{group.name} is streamed to {dest}", evidence=evidence,
                          region=region.region)
         else:
             yield Result(resource, Status.FAIL, f"{group.name} has no subscription filter: flow logs never leave "
                          "CloudWatch Logs", evidence=evidence, region=region.region)
+
+
+def _service(arn: str) -> str:
+    """``arn:aws:firehose:...`` -> ``firehose`` (a Logs destination in another account shows as ``logs``)."""
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 else "unknown"
 
 
 def log_buckets(ctx: CheckContext) -> dict[str, dict]:
