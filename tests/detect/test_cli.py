@@ -150,3 +150,12 @@ def test_reads_s3_prefix_through_boto3(tmp_path, capsys, monkeypatch):
     assert [a["event_name"] for a in doc["alerts"]] == ["DeleteInstance"]
     assert doc["stats"]["files"] == 1
     assert [s["file"] for s in doc["stats"]["skipped"]] == [f"s3://trail/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/01/bad.json.gz"]
+
+
+def test_table_output_names_rule_event_and_notes(tmp_path, capsys):
+    write_trail(tmp_path / "a.json.gz", [make_event("DeleteInstance", "connect.amazonaws.com")])
+    (tmp_path / "bad.json").write_text("{")
+    code, out, err = run(capsys, str(tmp_path))
+    assert code == 1
+    assert "DeleteInstance" in out and "critical" in out and "1 file(s) skipped" in out
+    assert "bad.json" in err

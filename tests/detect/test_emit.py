@@ -117,3 +117,51 @@ def test_emit_eventbridge_cli(tmp_path, capsys):
     assert json.loads((tmp_path / "t.json").read_text())["Resources"]["AlertTopic"]["Type"] == "AWS::SNS::Topic"
     assert main(["detect", "--emit", "athena"]) == 2  # needs --bucket
     write_trail(tmp_path / "x.json.gz", [])
+
+
+def _eb_value_matches(spec: object, value: object) -> bool:
+    """EventBridge's matching for the operators the template uses (AWS "Content filtering in event patterns")."""
+    if not isinstance(value, str):
+        return False
+    if isinstance(spec, str):
+        return spec == value
+    assert isinstance(spec, dict) and len(spec) == 1
+    (op, arg), = spec.items()
+    if op == "equals-ignore-case":
+        return value.lower() == arg.lower()
+    if op in ("prefix", "suffix"):
+        ci = isinstance(arg, dict)
+        text, probe = (value.lower(), arg["equals-ignore-case"].lower()) if ci else (value, arg)
+        return text.startswith(probe) if op == "prefix" else text.endswith(probe)
+    if op == "wildcard":
+        return re.fullmatch(".*".join(re.escape(p) for p in arg.split("*")), value, re.S) is not None
+    raise AssertionError(f"operator {op} not covered by this test")
+
+
+def _eb_matches(pattern: dict, event: dict) -> bool:
+    for key, spec in pattern.items():
+        if key not in event:
+            return False
+        value = event[key]
+        if isinstance(spec, dict):
+            if not isinstance(value, dict) or not _eb_matches(spec, value):
+                return False
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not any(_eb_value_matches(s, v) for s in spec for v in values):
+            return False
+    return True
+
+
+def test_eventbridge_patterns_match_the_rules_test_events(pack):
+    doc, _ = template(pack)
+    by_name = {r["Properties"]["Name"].removeprefix("connectguard-"): r["Properties"]["EventPattern"]
+               for r in doc["Resources"].values() if r["Type"] == "AWS::Events::Rule"}
+    events = pack_events()
+    assert set(by_name) <= set(events)
+    for name, pattern in by_name.items():
+        for kind, expected in (("positive", True), ("negative", False)):
+            for event in events[name][kind]:
+                envelope = {"source": "aws." + event["eventSource"].split(".")[0],
+                            "detail-type": "AWS API Call via CloudTrail", "detail": event}
+                assert _eb_matches(pattern, envelope) is expected, (name, kind, event["eventName"])
