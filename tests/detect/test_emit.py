@@ -134,7 +134,7 @@ def _eb_value_matches(spec: object, value: object) -> bool:
         text, probe = (value.lower(), arg["equals-ignore-case"].lower()) if ci else (value, arg)
         return text.startswith(probe) if op == "prefix" else text.endswith(probe)
     if op == "wildcard":
-        return re.fullmatch(".*".join(re.escape(p) for p in arg.split("*")), value, re.S) is not None
+        return re.fullmatch(".*".join(re.escape(p) for p in arg.split("*")), value, re.DOTALL) is not None
     raise AssertionError(f"operator {op} not covered by this test")
 
 
