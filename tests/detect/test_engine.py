@@ -221,3 +221,20 @@ detection:
     ruleset = load_rules([d], include_pack=False)
     assert [r.title for r in ruleset.rules] == ["ct"]
     assert len(ruleset.warnings) == 1 and ruleset.warnings[0].startswith("3 rule(s) skipped")
+
+
+def test_fields_outside_the_documented_record_are_read_not_dropped(tmp_path):
+    from connectguard.detect.athena import not_for_athena, rule_queries
+
+    tagged = make_event("PutObject", "s3.amazonaws.com",
+                        eventContext={"tagContext": {"resourceTags": [{"key": "env", "value": "prod"}]}})
+    other = make_event("PutObject", "s3.amazonaws.com")
+    path = write_trail(tmp_path / "x.json.gz", [tagged, other])
+    ruleset = _rule(tmp_path, """  sel:
+    eventName: PutObject
+    eventContext.tagContext|contains: '"prod"'
+  condition: sel""")
+    assert any("eventContext.tagContext" in w and "Athena" in w for w in ruleset.warnings)
+    alerts, _ = run_detection(ruleset, discover([str(path)]))
+    assert [a.event_id for a in alerts] == [tagged["eventID"]]
+    assert rule_queries(ruleset) == {} and [k for k, _ in not_for_athena(ruleset)] == [ruleset.rules[0].key]

@@ -157,10 +157,12 @@ def _emit(kind: str, ruleset, window, emit_dir: Path | None, output: Path | None
             click.echo(f"connectguard: {key}: stays with the batch engine ({reason})", err=True)
         write_output(json.dumps(doc, indent=2) + "\n", output)
         return 0
-    from connectguard.detect.athena import AthenaTarget, create_table, rule_queries
+    from connectguard.detect.athena import AthenaTarget, create_table, not_for_athena, rule_queries
 
     if not bucket:
         raise click.UsageError("--emit athena needs --bucket (the trail's S3 bucket)")
+    for key, reason in not_for_athena(ruleset):
+        click.echo(f"connectguard: {key}: not written for Athena ({reason})", err=True)
     target = AthenaTarget(bucket=bucket, prefix=prefix, org_id=org_id, accounts=accounts, regions=regions)
     files = {"00_create_table.sql": create_table(target), **rule_queries(ruleset, window)}
     if emit_dir is not None:

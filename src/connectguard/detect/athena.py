@@ -81,17 +81,28 @@ def rule_queries(ruleset: RuleSet, window: TimeWindow = ALL_TIME) -> dict[str, s
     """file name -> SQL, one per rule (correlations included; their base rules only when they alert alone)."""
     out: dict[str, str] = {}
     for rule in ruleset.rules:
-        if not rule.generate:
-            continue
+        if not rule.generate or rule.extra_fields:
+            continue  # extra fields: Athena's table has no such column (see not_for_athena)
         header = f"-- {rule.title}\n-- rule {rule.id} ({rule.key}), severity {rule.severity.value}\n"
         if not window.since:
             header += "-- No --since given: the query scans every day of the trail. Add a time window to prune partitions.\n"
         out[f"{rule.key}.sql"] = header + rule_query(rule, window, TABLE) + ";\n"
     for corr in ruleset.correlations:
+        if any(b.extra_fields for b in corr.base):
+            continue
         header = (
             f"-- {corr.title}\n-- correlation {corr.id} ({corr.key}), severity {corr.severity.value}: "
             f"at least {corr.threshold} events within {corr.timespan_seconds} s per "
             f"{', '.join(corr.group_by) or 'trail'}\n"
         )
         out[f"{corr.key}.sql"] = header + correlation_query(corr, window, TABLE) + ";\n"
+    return out
+
+
+def not_for_athena(ruleset: RuleSet) -> list[tuple[str, str]]:
+    """(rule, why) for rules that use fields Athena's CloudTrail table does not have."""
+    out = [(r.key, f"uses {', '.join(sorted(r.extra_fields))}, not a column of the table")
+           for r in ruleset.rules if r.generate and r.extra_fields]
+    out += [(c.key, "a base rule uses fields that are not columns of the table")
+            for c in ruleset.correlations if any(b.extra_fields for b in c.base)]
     return out

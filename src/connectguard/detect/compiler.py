@@ -43,7 +43,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from connectguard.detect.schema import JSON_COLUMNS, known_struct_path
+from connectguard.detect.schema import JSON_COLUMNS, is_envelope_key, known_struct_path
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -57,6 +57,7 @@ class CompiledCondition:
     sql: str
     fields: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    extra: set[str] = field(default_factory=set)  # top-level keys outside the documented record
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class FieldRef:
     json_column: str | None = None  # for fields inside a JSON-text column
     json_path: str | None = None
     known: bool = True
+    extra: str | None = None  # a top-level key outside the documented record, read as JSON
 
 
 def resolve_field(name: str) -> FieldRef:
@@ -84,6 +86,13 @@ def resolve_field(name: str) -> FieldRef:
         return FieldRef(name, scalar, json_column=head, json_path=path)
     if known_struct_path(parts):
         return FieldRef(name, ".".join(p.lower() for p in parts))
+    if not is_envelope_key(parts[0]) and all(_SIMPLE_KEY.match(p) for p in parts):
+        # Not a documented CloudTrail field: read it from the records as JSON (local engine only;
+        # Athena's table has no such column).
+        column = parts[0].lower()
+        path = "$" + "".join("." + p for p in parts[1:])
+        scalar = f"coalesce(json_extract_scalar({column}, '{path}'), json_format(json_extract({column}, '{path}')))"
+        return FieldRef(name, scalar, json_column=column, json_path=path, known=False, extra=parts[0])
     return FieldRef(name, "CAST(NULL AS VARCHAR)", known=False)
 
 
@@ -111,15 +120,25 @@ class SqlCompiler:
     def __init__(self) -> None:
         self.fields: set[str] = set()
         self.warnings: list[str] = []
+        self.extra: set[str] = set()
 
     def compile(self, node: object) -> CompiledCondition:
         sql = self._node(node)
-        return CompiledCondition(sql, self.fields, self.warnings)
+        return CompiledCondition(sql, self.fields, self.warnings, self.extra)
 
     def field(self, name: str) -> FieldRef:
         ref = resolve_field(name)
         self.fields.add(name)
-        if not ref.known:
+        if ref.extra:
+            self.extra.add(ref.extra)
+            msg = (
+                f"field {name!r} is not a CloudTrail record field (raw CloudTrail never has it); it is read "
+                "from the records as is, so that part of the rule matches only records that carry it, and "
+                "the rule cannot run on Athena's CloudTrail table"
+            )
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+        elif not ref.known:
             msg = f"field {name!r} is never present in raw CloudTrail records; that part of the rule cannot match"
             if msg not in self.warnings:
                 self.warnings.append(msg)
@@ -162,8 +181,9 @@ class SqlCompiler:
                         f"({like} OR lower(json_format(json_extract({ref.json_column}, '{ref.json_path}'))) "
                         f"LIKE {element} ESCAPE '\\')"
                     )
-                    top = ref.json_path.split(".")[1] if ref.json_path else None
-                    if top and ref.json_path.count(".") > 1 and pattern.startswith("%") and pattern.endswith("%"):
+                    keys = (ref.json_path or "$").split(".")[1:]
+                    top = keys[0] if len(keys) > 1 else None
+                    if top and pattern.startswith("%") and pattern.endswith("%"):
                         # A path through a list (containerDefinitions[].command) does not resolve in
                         # JSON path; for "contains", search the text of the first key's subtree.
                         like = like[:-1] + (
@@ -203,7 +223,7 @@ class SqlCompiler:
         raise UnsupportedRule(f"unsupported value type {type(value).__name__}")
 
     def _present(self, ref: FieldRef) -> str:
-        if ref.json_column and ref.json_path:
+        if ref.json_column and ref.json_path:  # JSON null and absent are both "not present"
             return f"coalesce(json_format(json_extract({ref.json_column}, '{ref.json_path}')), 'null') <> 'null'"
         return f"{ref.scalar} IS NOT NULL"
 

@@ -112,6 +112,7 @@ class Engine:
         self.stats = RunStats()
         self._by_id = {r.id: r for r in ruleset.rules}
         self.warnings: list[str] = []
+        self.extra = ruleset.extra_fields()
         self._drop_rules_that_do_not_run()
         generating = [r for r in self.ruleset.rules if r.generate]
         # One statement per batch: every generating rule, UNION ALL.
@@ -123,13 +124,13 @@ class Engine:
     def _drop_rules_that_do_not_run(self) -> None:
         """Run every rule once on a sample record: a rule DuckDB rejects is reported and left out,
         rather than failing every batch."""
-        loader = Loader(self.con)
+        loader = Loader(self.con, extra=self.extra)
         loader.load([])
         self.con.execute(
             "INSERT INTO ct_events SELECT 'sample', unnest(from_json(?, ?).Records)",
-            [json.dumps({"Records": [sample_record()]}), loader.wrapper],
+            [json.dumps({"Records": [sample_record(self.extra)]}), loader.wrapper],
         )
-        self.con.execute(duckdb_view_sql("ct_events", VIEW))
+        self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
         keep_rules, keep_corr = [], []
         for rule in self.ruleset.rules:
             try:
@@ -152,7 +153,7 @@ class Engine:
 
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
         """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
-        loader = Loader(self.con, self.ruleset.prefilter())
+        loader = Loader(self.con, self.ruleset.prefilter(), self.extra)
         with Staging(self.s3_client) as staging:
             batch: list[LogFile] = []
             for f in files:
@@ -172,7 +173,7 @@ class Engine:
         self.stats.files += result.files
         self.stats.events += result.events
         self.stats.skipped.extend(result.skipped)
-        self.con.execute(duckdb_view_sql("ct_events", VIEW))
+        self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
         if self._batch_sql:
             cur = self.con.execute(self._batch_sql)
             while rows := cur.fetchmany(1000):

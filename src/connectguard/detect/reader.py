@@ -184,9 +184,11 @@ class Loader:
     rules' own SQL then runs over those. None keeps every record.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, prefilter: str | None = None) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, prefilter: str | None = None, extra: Sequence[str] = ()
+    ) -> None:
         self.con = con
-        self.wrapper = envelope_json(wrapped=True)
+        self.wrapper = envelope_json(wrapped=True, extra=extra)
         self.prefilter = prefilter
 
     def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:

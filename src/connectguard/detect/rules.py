@@ -71,6 +71,7 @@ class DetectionRule:
     sigma: SigmaRule
     eventbridge: bool = True  # the pack may mark a rule as batch-only
     generate: bool = True  # False: only feeds a correlation (Sigma's correlation `generate: false`)
+    extra_fields: frozenset[str] = frozenset()  # top-level keys outside the documented record (local only)
     prefilter: tuple[str, tuple[str, ...]] | None = None  # a necessary condition over one raw record (loader-side candidate filter)
 
     @property
@@ -106,6 +107,9 @@ class RuleSet:
 
     def all_ids(self) -> list[str]:
         return [r.id for r in self.rules] + [c.id for c in self.correlations]
+
+    def extra_fields(self) -> list[str]:
+        return sorted(set().union(*(r.extra_fields for r in self.rules))) if self.rules else []
 
     def prefilter(self) -> str | None:
         """The union of every rule's necessary condition; None when some rule has none (keep all)."""
@@ -250,6 +254,7 @@ def _compile_rule(item: SigmaRule, src: str, warnings: list[str], other_logsourc
         return None
     sql = parts[0].sql if len(parts) == 1 else "(" + " OR ".join(p.sql for p in parts) + ")"
     fields = set().union(*(p.fields for p in parts))
+    extra = frozenset().union(*(p.extra for p in parts))
     rule_warnings = [w for p in parts for w in p.warnings]
     for w in rule_warnings:
         warnings.append(f"{src}: rule {item.title!r}: {w}")
@@ -268,6 +273,7 @@ def _compile_rule(item: SigmaRule, src: str, warnings: list[str], other_logsourc
         sigma=item,
         eventbridge=bool(custom.get("connectguard_eventbridge", True)),
         prefilter=prefilter_term(conditions[0]) if len(conditions) == 1 else None,
+        extra_fields=extra,
     )
 
 

@@ -20,6 +20,7 @@ record reads as NULL, which Sigma treats as "not equal".
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 # Top-level CloudTrail fields, camelCase as in the JSON, with their envelope type.
 # "JSON" keeps a free-form part as text; everything else is typed.
@@ -85,9 +86,26 @@ ENVELOPE: dict[str, object] = {
 # read with json_extract_scalar.
 JSON_COLUMNS = ("requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails")
 
-def envelope_json(*, wrapped: bool = False) -> str:
+def envelope(extra: Iterable[str] = ()) -> dict[str, object]:
+    """The envelope plus ``extra`` top-level keys (typed JSON): fields rules ask for that are not
+    documented CloudTrail fields are read from the records as they are, never dropped."""
+    out = dict(ENVELOPE)
+    taken = {k.lower() for k in out}
+    for key in extra:
+        if key.lower() not in taken:  # DuckDB struct fields are case-insensitive
+            out[key] = "JSON"
+            taken.add(key.lower())
+    return out
+
+
+def envelope_json(*, wrapped: bool = False, extra: Iterable[str] = ()) -> str:
     """The ``from_json`` structure of one Records array (``wrapped``: of a whole log file)."""
-    return json.dumps({"Records": [ENVELOPE]} if wrapped else [ENVELOPE])
+    env = envelope(extra)
+    return json.dumps({"Records": [env]} if wrapped else [env])
+
+
+def is_envelope_key(name: str) -> bool:
+    return any(k.lower() == name.lower() for k in ENVELOPE)
 
 
 def known_struct_path(path: list[str]) -> bool:
@@ -129,9 +147,9 @@ DUCKDB_MACROS = (
 # The local view: Athena's column names over the envelope-parsed records in ``source``.
 # ``timestamp`` mirrors the partition column (yyyy/MM/dd) so that the partition filter
 # in the shared SQL runs here too.
-def duckdb_view_sql(source: str, view: str = "cloudtrail_logs") -> str:
+def duckdb_view_sql(source: str, view: str = "cloudtrail_logs", extra: Iterable[str] = ()) -> str:
     cols = []
-    for key, kind in ENVELOPE.items():
+    for key, kind in envelope(extra).items():
         col = key.lower()
         if kind == "JSON":
             cols.append(f"CAST(r.{key} AS VARCHAR) AS {col}")
@@ -189,7 +207,7 @@ ATHENA_COLUMNS_DDL = """  eventversion STRING,
   tlsdetails STRUCT<tlsversion: STRING, ciphersuite: STRING, clientprovidedhostheader: STRING>"""
 
 
-def sample_record() -> dict[str, object]:
+def sample_record(extra: Iterable[str] = ()) -> dict[str, object]:
     """A record with every envelope field set (strings "x", JSON parts {}), to try rules on."""
 
     def fill(node: object) -> object:
@@ -199,4 +217,4 @@ def sample_record() -> dict[str, object]:
             return [fill(node[0])]
         return {} if node == "JSON" else "x"
 
-    return fill(ENVELOPE)  # type: ignore[return-value]
+    return fill(envelope(extra))  # type: ignore[return-value]
