@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from conftest import FAST_RPS, faults, small_instance
+from collectkit import FAST_RPS, faults, small_instance
 
 from connectguard.cli import main
 from connectguard.inventory.io import load_snapshot

@@ -4,7 +4,7 @@ against what it hid, and the audit turns what was hidden into UNKNOWN, never PAS
 from __future__ import annotations
 
 import boto3
-from conftest import collect, faults, small_instance
+from collectkit import collect, faults, small_instance
 
 from connectguard.audit.engine import run_audit
 from connectguard.collect.caller import AwsReader

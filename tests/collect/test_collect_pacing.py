@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from conftest import faults, small_instance
+from collectkit import faults, small_instance
 
 from connectguard.collect.caller import AwsReader
 from connectguard.collect.ratelimit import RateLimiter, burst_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from conftest import collect, faults, small_instance
+from collectkit import collect, faults, small_instance
 
 from connectguard.collect.caller import AwsReader
 from connectguard.collect.catalogue import CATALOGUE, ForbiddenOperation

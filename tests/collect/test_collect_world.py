@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import collect
+from collectkit import collect
 
 from connectguard.collect.catalogue import CATALOGUE, required_policy
 from connectguard.collect.privacy import key_fingerprint, mask_phone_number, mask_username, scrub_text
@@ -218,7 +218,7 @@ def test_every_call_made_is_allowed_by_the_printed_policy(snapshot: Snapshot, es
 
 
 def test_connect_calls_are_counted_like_the_server_counts_them(estate) -> None:
-    from conftest import faults, small_instance
+    from collectkit import faults, small_instance
 
     with faults(estate) as sim:
         snap = collect(estate, regions=["us-east-1"], instance_ids=[small_instance(estate).id])
