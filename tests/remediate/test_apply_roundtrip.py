@@ -24,9 +24,9 @@ AWS_SIDE = [c for c in FIXABLE if c not in ("flow-path-without-logging", "flow-d
 
 
 def _config(estate):
-    dest = f"arn:aws:firehose:{{region}}:{estate.world.account_id}:deliverystream/acme-support-agent-events"
+    dest = f"arn:aws:firehose:{{region}}:{estate.account_id}:deliverystream/acme-support-agent-events"
     return parse_config({"fix": {"log_destination_arn": dest,
-                                 "log_destination_role_arn": f"arn:aws:iam::{estate.world.account_id}:role/cwl"}})
+                                 "log_destination_role_arn": f"arn:aws:iam::{estate.account_id}:role/cwl"}})
 
 
 def _failing(snapshot, config):
@@ -41,7 +41,7 @@ def _clients(service, region):
 @pytest.fixture(scope="module")
 def demo(estate):
     """Both regions of the demo, before any fix."""
-    return collect(list(estate.world.regions))
+    return collect(list(estate.regions))
 
 
 @pytest.fixture(scope="module")
