@@ -33,7 +33,7 @@ def _serve(conn: Any) -> None:
             conn.recv()  # serve until the test process says stop (or goes away)
     except EOFError:
         pass
-    except BaseException as exc:  # report a failed start instead of leaving the parent waiting
+    except BaseException as exc:  # noqa: BLE001 - report a failed start instead of leaving the parent waiting
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
 
 

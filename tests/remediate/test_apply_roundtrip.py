@@ -137,8 +137,7 @@ def test_fix_round_trip_closes_aws_side_findings_and_is_idempotent(estate, befor
     from connectguard.cli import main
 
     cfg = tmp_path / "connectguard.toml"
-    cfg.write_text('[collect]\nmax_rps = 500.0\n\n[fix]\nlog_destination_arn = "%s"\n'
-                   % config.fix.log_destination_arn)
+    cfg.write_text(f'[collect]\nmax_rps = 500.0\n\n[fix]\nlog_destination_arn = "{config.fix.log_destination_arn}"\n')
     out = tmp_path / "report.json"
     code = main(["fix", "--live", "--region", REGION, "--config", str(cfg), "--apply", "--out-dir",
                  str(tmp_path / "fix"), "-f", "json", "-o", str(out)])
