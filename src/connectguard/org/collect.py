@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import botocore.session
 
 from connectguard import __version__
 from connectguard.collect.caller import AwsReader
@@ -148,7 +149,8 @@ def _collect_account(session: boto3.Session, mgmt: AwsReader, chains: ScpChainRe
         return entry
     creds = resp["Credentials"]
     member = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                           aws_session_token=creds["SessionToken"], region_name=home)
+                           aws_session_token=creds["SessionToken"], region_name=home,
+                           botocore_session=_botocore_session())
     # Its own reader: the per-operation rate cap applies per account (and region), as AWS's quota does.
     reader = AwsReader(member, max_rps=options.collect.max_rps, max_attempts=options.collect.max_attempts,
                        concurrency=options.collect.concurrency)
@@ -190,6 +192,25 @@ def _connect_regions(reader: AwsReader, session: boto3.Session, wanted: list[str
         elif instances:
             found.append(region)
     return found, refused
+
+
+_LOADER_LOCK = threading.Lock()
+_SHARED_LOADER: list = []
+
+
+def _botocore_session() -> botocore.session.Session:
+    """A botocore session sharing one data loader: every account's clients reuse the parsed service models.
+
+    Each boto3 Session otherwise parses its own copy of every service model it uses (several MB per
+    service), and memory would grow with the number of accounts collected at once.
+    """
+    with _LOADER_LOCK:
+        if not _SHARED_LOADER:
+            _SHARED_LOADER.append(botocore.session.get_session().get_component("data_loader"))
+        loader = _SHARED_LOADER[0]
+    session = botocore.session.get_session()
+    session.register_component("data_loader", loader)
+    return session
 
 
 def _partition(session: boto3.Session) -> str:
