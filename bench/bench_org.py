@@ -47,7 +47,7 @@ def main() -> None:
     members = [MemberSpec(f"acct-{n:03d}", regions=("us-east-1", "eu-west-2"), users=10, profiles=args.profiles,
                           flows=3) for n in range(args.accounts)]
     t0 = time.monotonic()
-    with SimulatedOrganization(members, quota=True, moto_process=True) as org, \
+    with SimulatedOrganization(members, quota=True) as org, \
             mock.patch.dict(os.environ, org.env):
         print(f"organization of {args.accounts} accounts x 2 regions ready in {time.monotonic() - t0:.1f}s; "
               f"max_rps {args.max_rps}/operation/account")

@@ -142,3 +142,15 @@ def _moto_reset(url: str) -> None:
     req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback moto only
         resp.read()
+    _forget_organization_memberships()
+
+
+def _forget_organization_memberships() -> None:
+    """moto's reset keeps its process-wide account -> organization map (a class attribute); after a reset no
+    organization exists, so neither may any membership, or the next estate in this process finds its account
+    "already a member of an organization"."""
+    import sys
+
+    models = sys.modules.get("moto.organizations.models")
+    if models is not None:
+        models.organizations_backends.master_accounts.clear()

@@ -57,12 +57,13 @@ class MemberAccount:
 
 class SimulatedOrganization:
     def __init__(self, members: Sequence[MemberSpec], *, role_name: str = "connectguard-audit", quota: bool = True,
-                 ou_name: str = "ContactCenters", moto_process: bool = False):
+                 ou_name: str = "ContactCenters", moto_process: bool = True):
         self.specs = list(members)
         self.role_name = role_name
         self.quota = quota
         self.ou_name = ou_name
-        # moto in a child process: the benchmark measures the collector's memory, not moto's.
+        # moto in a child process by default: its state is then this organization's alone (in-process moto is
+        # shared by everything in the process), and a benchmark measures the collector's memory, not moto's.
         self.moto_process = moto_process
         self._moto_child: subprocess.Popen[bytes] | None = None
         self.members: list[MemberAccount] = []
@@ -85,9 +86,10 @@ class SimulatedOrganization:
         self.stop()
 
     def start(self) -> SimulatedOrganization:
-        if not _ACTIVE.acquire(blocking=False):
-            raise RuntimeError("another simulated estate with moto is running in this process")
-        self._held = True
+        if not self.moto_process:
+            if not _ACTIVE.acquire(blocking=False):
+                raise RuntimeError("another simulated estate with moto is running in this process")
+            self._held = True
         try:
             self._start_moto()
             self._build()
