@@ -80,3 +80,25 @@ def test_docs_checks_md_is_current(capsys):
 def test_docs_configuration_md_is_current(capsys):
     main(["checks", "--config-reference"])
     assert (REPO / "docs" / "configuration.md").read_text() == capsys.readouterr().out
+
+
+def test_retention_days_flag_overrides_config(tmp_path, capsys):
+    import datetime as dt
+
+    from connectguard.inventory.model import Instance, LogGroup, RegionInventory, Snapshot
+
+    snap = Snapshot(tool_version="t", collected_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc),
+                    account_id="123456789012", regions=[RegionInventory(
+                        region="us-east-1", log_groups=[LogGroup(name="/aws/connect/a", retention_days=90)],
+                        instances=[Instance(id="i", arn="arn:aws:connect:us-east-1:123456789012:instance/i",
+                                            alias="a")])])
+    path = tmp_path / "s.json"
+    save_snapshot(snap, path)
+
+    def retention_status(*extra):
+        main(["audit", str(path), "-f", "json", "--checks", "flow-log-retention-short", *extra])
+        (finding,) = json.loads(capsys.readouterr().out)["findings"]
+        return finding["status"]
+
+    assert retention_status() == "FAIL"  # 90 < 365
+    assert retention_status("--retention-days", "60") == "PASS"

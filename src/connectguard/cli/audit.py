@@ -45,12 +45,14 @@ _FORMATS = ["table", "json", "sarif", "asff", "html"]
               help="Chat front-end source to scan for DOM-XSS (repeatable).")
 @click.option("--chat-url", help="Chat page URL whose Content-Security-Policy is evaluated.")
 @click.option("--show-pass", is_flag=True, help="Table: list PASS results too.")
+@click.option("--retention-days", type=click.IntRange(min=1),
+              help="Minimum flow-log retention (default: [audit] retention_days, 365).")
 @config_option
 @click.pass_context
 def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[str, ...], output_format: str,
           output: Path | None, fail_on, fail_on_unknown: bool, include: tuple[str, ...], exclude: tuple[str, ...],
           suppressions: Path | None, chat_source: tuple[Path, ...], chat_url: str | None, show_pass: bool,
-          config_path: Path | None) -> int:
+          retention_days: int | None, config_path: Path | None) -> int:
     """Evaluate SNAPSHOT (from `connectguard collect`) against every practice.
 
     SNAPSHOT may also be the index.json of `connectguard collect --organization`: one merged
@@ -59,6 +61,8 @@ def audit(ctx: click.Context, snapshot: Path | None, live: bool, regions: tuple[
     With --live, collect first (read-only, rate-limited) and audit the result.
     """
     config = load_config(config_path)
+    if retention_days is not None:
+        config.audit.retention_days = retention_days
     if ctx.get_parameter_source("fail_on") is click.core.ParameterSource.DEFAULT:
         fail_on = config.audit.fail_on
     if live == (snapshot is not None):
