@@ -28,6 +28,7 @@ from connectguard.detect.rules import (
     correlation_query,
     rule_query,
 )
+from connectguard.detect.scan import CandidateScanner
 from connectguard.detect.schema import DUCKDB_MACROS, duckdb_view_sql, sample_record
 
 DEFAULT_BATCH_FILES = 100
@@ -153,7 +154,8 @@ class Engine:
 
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
         """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
-        loader = Loader(self.con, self.ruleset.prefilter(), self.extra)
+        scanner = CandidateScanner.for_prefilter(self.ruleset.prefilter_terms())
+        loader = Loader(self.con, self.ruleset.prefilter(), self.extra, scanner)
         with Staging(self.s3_client) as staging:
             batch: list[LogFile] = []
             for f in files:

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from connectguard.conventions import InputError
+from connectguard.detect.scan import CandidateScanner
 from connectguard.detect.schema import envelope_json
 
 LOG_SUFFIXES = (".json.gz", ".json")
@@ -182,21 +183,61 @@ class Loader:
     ``prefilter`` (a DuckDB lambda body over one record ``r``) keeps only records some rule could
     match: the union of one necessary conjunct per rule (see ``compiler.prefilter_term``). The
     rules' own SQL then runs over those. None keeps every record.
+
+    ``scanner`` (the same prefilter as a byte search, :mod:`connectguard.detect.scan`) reads each
+    file first: a file it reads sends only its candidate records to DuckDB; a file it declines
+    (None) is read by DuckDB whole, as without a scanner.
     """
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, prefilter: str | None = None, extra: Sequence[str] = ()
+        self,
+        con: duckdb.DuckDBPyConnection,
+        prefilter: str | None = None,
+        extra: Sequence[str] = (),
+        scanner: CandidateScanner | None = None,
     ) -> None:
         self.con = con
         self.wrapper = envelope_json(wrapped=True, extra=extra)
         self.prefilter = prefilter
+        self.scanner = scanner
 
     def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:
         """Replace ``ct_events`` with the records of ``files``; report the files that could not be read."""
         result = BatchResult()
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE ct_events (f VARCHAR, r {self._row_type()})")
-        self._load(list(files), result)
+        whole: list[tuple[LogFile, Path]] = []  # files for DuckDB to read whole
+        scanned: list[tuple[LogFile, Path, int, str]] = []  # (file, path, records, candidates' JSON)
+        for log, path in files:
+            scan = self.scanner.scan(path) if self.scanner is not None else None
+            if scan is None:
+                whole.append((log, path))
+                continue
+            result.files += 1
+            result.events += scan.records
+            if scan.candidates:
+                text = b'{"Records":[' + b",".join(scan.candidates) + b"]}"
+                scanned.append((log, path, scan.records, text.decode("utf-8")))
+        self._load(whole, result)
+        if scanned:
+            try:
+                self._insert_candidates(scanned)
+            except duckdb.Error:
+                # DuckDB rejects something msgspec accepted: read those files whole, as without a scanner.
+                result.files -= len(scanned)
+                result.events -= sum(n for _, _, n, _ in scanned)
+                self.con.execute("DELETE FROM ct_events WHERE f IN (SELECT unnest(?::VARCHAR[]))",
+                                 [[str(p) for _, p, _, _ in scanned]])
+                self._load([(log, path) for log, path, _, _ in scanned], result)
         return result
+
+    def _insert_candidates(self, scanned: list[tuple[LogFile, Path, int, str]]) -> None:
+        kept = f"list_filter(recs, lambda r: {self.prefilter})" if self.prefilter else "recs"
+        self.con.execute(
+            f"""INSERT INTO ct_events SELECT f, unnest({kept}) FROM (
+                SELECT f, from_json(j, '{self.wrapper}').Records AS recs
+                FROM (SELECT unnest(?::VARCHAR[]) AS f, unnest(?::VARCHAR[]) AS j))""",
+            [[str(p) for _, p, _, _ in scanned], [t for _, _, _, t in scanned]],
+        )
 
     def _row_type(self) -> str:
         if not hasattr(self, "_type"):

@@ -111,12 +111,17 @@ class RuleSet:
     def extra_fields(self) -> list[str]:
         return sorted(set().union(*(r.extra_fields for r in self.rules))) if self.rules else []
 
-    def prefilter(self) -> str | None:
-        """The union of every rule's necessary condition; None when some rule has none (keep all)."""
+    def prefilter_terms(self) -> list[tuple[str, tuple[str, ...]]] | None:
+        """Every rule's necessary condition; None when some rule has none (every record is a candidate)."""
         terms = [r.prefilter for r in self.rules]
         if not terms or any(t is None for t in terms):
             return None
-        return prefilter_sql(terms)  # type: ignore[arg-type]
+        return terms  # type: ignore[return-value]
+
+    def prefilter(self) -> str | None:
+        """The union of every rule's necessary condition as SQL; None when some rule has none (keep all)."""
+        terms = self.prefilter_terms()
+        return prefilter_sql(terms) if terms is not None else None
 
 
 @dataclass(frozen=True)
