@@ -29,3 +29,9 @@ def pack_events() -> dict[str, dict[str, list[dict[str, Any]]]]:
 @pytest.fixture(scope="session")
 def pack():
     return load_rules()
+
+
+@pytest.fixture(autouse=True)
+def _private_rule_cache(tmp_path_factory, monkeypatch):
+    """The compiled-rule cache goes to a directory of this session, never the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from connectguard.cli.common import config_option, output_option, severity_option, write_output
-from connectguard.config import load_config
 from connectguard.conventions import InputError, Severity, exit_status, isoformat, json_envelope
 from connectguard.files import write_text_atomic
 
@@ -76,10 +75,24 @@ def detect(ctx: click.Context, paths: tuple[str, ...], since: dt.datetime | None
     """
     from connectguard.detect.rules import TimeWindow, load_rules
 
-    config = load_config(config_path)
     if since and until and since >= until:
         raise click.UsageError("--since must be before --until")
-    ruleset = load_rules(rule_dirs, include_pack=not no_pack, config=config.detect)
+
+    def compile_rules() -> object:
+        # The configuration (pydantic) and pySigma are imported here only, so a run whose compiled
+        # rules are cached imports neither.
+        from connectguard.config import load_config
+
+        config = load_config(config_path)
+        return load_rules(rule_dirs, include_pack=not no_pack, config=config.detect)
+
+    if emit:  # the exporters read the parsed Sigma rules themselves: no cache
+        ruleset = compile_rules()
+    else:
+        from connectguard.detect.rulecache import cached_rules
+
+        ruleset = cached_rules(rule_dirs, include_pack=not no_pack, config_path=config_path,
+                               compile_rules=compile_rules)
     for warning in ruleset.warnings:
         click.echo(f"connectguard: warning: {warning}", err=True)
     if not ruleset.rules and not ruleset.correlations:

@@ -32,6 +32,9 @@ from connectguard.detect.scan import CandidateScanner
 from connectguard.detect.schema import DUCKDB_MACROS, duckdb_view_sql, sample_record
 
 DEFAULT_BATCH_FILES = 100
+# Records held before the rules run over them. A batch read by DuckDB whole (no byte scan) holds
+# up to batch_files x 1,000 records and is evaluated at once, as before the scan existed.
+EVALUATE_ROWS = 20_000
 VIEW = "cloudtrail_logs"
 
 
@@ -126,12 +129,14 @@ class Engine:
         """Run every rule once on a sample record: a rule DuckDB rejects is reported and left out,
         rather than failing every batch."""
         loader = Loader(self.con, extra=self.extra)
-        loader.load([])
+        loader.reset()
         self.con.execute(
             "INSERT INTO ct_events SELECT 'sample', unnest(from_json(?, ?).Records)",
             [json.dumps({"Records": [sample_record(self.extra)]}), loader.wrapper],
         )
         self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
+        if self._all_run():
+            return
         keep_rules, keep_corr = [], []
         for rule in self.ruleset.rules:
             try:
@@ -152,29 +157,57 @@ class Engine:
         self.ruleset = RuleSet(keep_rules, keep_corr, list(self.ruleset.warnings))
         self._by_id = {r.id: r for r in keep_rules}
 
+    def _all_run(self) -> bool:
+        """Do all rules run? One statement is planned far faster than one per rule; only when it
+        fails are the rules tried one by one, to name the ones that do not run."""
+        queries = [rule_query(r, self.window, VIEW) for r in self.ruleset.rules]
+        queries += [correlation_query(c, self.window, VIEW) for c in self.ruleset.correlations]
+        if not queries:
+            return True
+        try:
+            # count(*) gives every query the same shape, so that they can be one UNION ALL.
+            self.con.execute(" UNION ALL ".join(f"(SELECT count(*) FROM ({q}))" for q in queries)).fetchall()
+        except duckdb.Error:
+            return False
+        return True
+
     def run(self, files: Iterable[LogFile]) -> Iterator[Alert]:
-        """Alerts as each batch is evaluated (single-event rules), then correlation alerts."""
+        """Alerts as candidates are evaluated (single-event rules), then correlation alerts."""
         scanner = CandidateScanner.for_prefilter(self.ruleset.prefilter_terms())
         loader = Loader(self.con, self.ruleset.prefilter(), self.extra, scanner)
+        loader.reset()
+        pending = 0
         with Staging(self.s3_client) as staging:
             batch: list[LogFile] = []
             for f in files:
                 batch.append(f)
                 if len(batch) >= self.batch_files:
-                    yield from self._batch(batch, loader, staging)
+                    pending = self._load(batch, loader, staging)
                     batch = []
+                    if pending >= EVALUATE_ROWS:
+                        yield from self._evaluate(loader)
+                        pending = 0
             if batch:
-                yield from self._batch(batch, loader, staging)
+                pending = self._load(batch, loader, staging)
+        if pending:
+            yield from self._evaluate(loader)
         yield from self._correlate()
 
-    def _batch(self, batch: Sequence[LogFile], loader: Loader, staging: Staging) -> Iterator[Alert]:
+    def _load(self, batch: Sequence[LogFile], loader: Loader, staging: Staging) -> int:
+        """Add a batch's candidate records to ``ct_events``; the number of records held there now."""
         ready, skipped = staging.stage(batch)
         self.stats.skipped.extend(skipped)
-        result: BatchResult = loader.load(ready)
+        result: BatchResult = loader.load(ready, append=True)
         staging.release()
         self.stats.files += result.files
         self.stats.events += result.events
         self.stats.skipped.extend(result.skipped)
+        return int(self.con.execute("SELECT count(*) FROM ct_events").fetchone()[0])  # type: ignore[index]
+
+    def _evaluate(self, loader: Loader) -> Iterator[Alert]:
+        """Run the rules over the records held, then let them go. The rules' SQL costs about as much
+        to plan as to run over a few thousand records, so with the byte scan keeping only candidates,
+        records from many batches are evaluated at once (up to EVALUATE_ROWS: memory stays bounded)."""
         self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
         if self._batch_sql:
             cur = self.con.execute(self._batch_sql)
@@ -189,6 +222,7 @@ class Engine:
                 self._corr_created.add(table)
             else:
                 self.con.execute(f"INSERT INTO {table} SELECT * FROM {VIEW} WHERE {cond}")
+        loader.reset()
 
     def _correlate(self) -> Iterator[Alert]:
         for corr in self.ruleset.correlations:

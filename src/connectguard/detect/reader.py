@@ -201,10 +201,16 @@ class Loader:
         self.prefilter = prefilter
         self.scanner = scanner
 
-    def load(self, files: Sequence[tuple[LogFile, Path]]) -> BatchResult:
-        """Replace ``ct_events`` with the records of ``files``; report the files that could not be read."""
-        result = BatchResult()
+    def reset(self) -> None:
+        """An empty ``ct_events``."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE ct_events (f VARCHAR, r {self._row_type()})")
+
+    def load(self, files: Sequence[tuple[LogFile, Path]], *, append: bool = False) -> BatchResult:
+        """Replace ``ct_events`` with the records of ``files`` (``append``: add them); report the files
+        that could not be read."""
+        if not append:
+            self.reset()
+        result = BatchResult()
         whole: list[tuple[LogFile, Path]] = []  # files for DuckDB to read whole
         scanned: list[tuple[LogFile, Path, int, str]] = []  # (file, path, records, candidates' JSON)
         for log, path in files:

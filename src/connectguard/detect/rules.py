@@ -14,24 +14,19 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationConditionOperator, SigmaCorrelationRule, SigmaCorrelationType
-from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
-
-from connectguard.config import DetectConfig
 from connectguard.conventions import InputError, Severity
-from connectguard.detect.compiler import (
-    UnsupportedRule,
-    compile_condition,
-    correlation_field,
-    prefilter_sql,
-    prefilter_term,
-    sql_string,
-)
+from connectguard.detect.sqltext import correlation_field, prefilter_sql, sql_string
+
+if TYPE_CHECKING:
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
+    from connectguard.config import DetectConfig
+
+# pySigma, PyYAML and the configuration (pydantic) are imported only when rules are parsed:
+# running rules from the cache (connectguard.detect.rulecache) needs none of them.
 
 PACK_DIR = Path(__file__).parent / "rules"
 
@@ -68,7 +63,7 @@ class DetectionRule:
     condition_sql: str
     fields: set[str]
     warnings: list[str]
-    sigma: SigmaRule
+    sigma: SigmaRule | None  # None when loaded from the rule cache (only --emit eventbridge needs it)
     eventbridge: bool = True  # the pack may mark a rule as batch-only
     generate: bool = True  # False: only feeds a correlation (Sigma's correlation `generate: false`)
     extra_fields: frozenset[str] = frozenset()  # top-level keys outside the documented record (local only)
@@ -156,8 +151,12 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def _read_yaml_docs(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
+    # libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+        docs = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=loader) if d is not None]
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read rule file: {exc}", str(path)) from None
     except yaml.YAMLError as exc:
@@ -185,7 +184,15 @@ def load_rules(
     config: DetectConfig | None = None,
 ) -> RuleSet:
     """Parse and compile the pack (unless ``include_pack`` is false) and every rule under ``directories``."""
-    config = config or DetectConfig()
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.exceptions import SigmaError
+    from sigma.rule import SigmaRule
+
+    if config is None:
+        from connectguard.config import DetectConfig
+
+        config = DetectConfig()
     dirs = ([PACK_DIR] if include_pack else []) + [Path(d) for d in directories]
     docs: list[dict[str, Any]] = []
     origin: list[str] = []
@@ -248,6 +255,10 @@ def _is_cloudtrail(rule: SigmaRule) -> bool:
 
 
 def _compile_rule(item: SigmaRule, src: str, warnings: list[str], other_logsource: list[str]) -> DetectionRule | None:
+    from sigma.exceptions import SigmaError
+
+    from connectguard.detect.compiler import UnsupportedRule, compile_condition, prefilter_term
+
     if not _is_cloudtrail(item):
         other_logsource.append(src)  # reported once, in a summary: a whole SigmaHQ checkout is thousands
         return None
@@ -285,6 +296,8 @@ def _compile_rule(item: SigmaRule, src: str, warnings: list[str], other_logsourc
 def _compile_correlation(
     item: SigmaCorrelationRule, src: str, compiled: dict[int, DetectionRule], warnings: list[str]
 ) -> CorrelationRule | None:
+    from sigma.correlations import SigmaCorrelationConditionOperator, SigmaCorrelationType
+
     if item.type != SigmaCorrelationType.EVENT_COUNT:
         warnings.append(f"{src}: correlation {item.title!r} skipped: only event_count correlations are supported")
         return None
