@@ -18,6 +18,7 @@ import duckdb
 
 from connectguard.conventions import Severity
 from connectguard.detect.reader import BatchResult, Loader, LogFile, Skipped, Staging
+from connectguard.detect.rulecache import remember_trial, trial_key, trial_passed
 from connectguard.detect.rules import (
     ALERT_COLUMN_NAMES,
     ALL_TIME,
@@ -128,6 +129,11 @@ class Engine:
     def _drop_rules_that_do_not_run(self) -> None:
         """Run every rule once on a sample record: a rule DuckDB rejects is reported and left out,
         rather than failing every batch."""
+        queries = [rule_query(r, self.window, VIEW) for r in self.ruleset.rules]
+        queries += [correlation_query(c, self.window, VIEW) for c in self.ruleset.correlations]
+        key = trial_key(*DUCKDB_MACROS, duckdb_view_sql("ct_events", VIEW, self.extra), *queries)
+        if trial_passed(key):
+            return  # these very statements were all accepted by this DuckDB before
         loader = Loader(self.con, extra=self.extra)
         loader.reset()
         self.con.execute(
@@ -135,7 +141,8 @@ class Engine:
             [json.dumps({"Records": [sample_record(self.extra)]}), loader.wrapper],
         )
         self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
-        if self._all_run():
+        if self._all_run(queries):
+            remember_trial(key)
             return
         keep_rules, keep_corr = [], []
         for rule in self.ruleset.rules:
@@ -157,11 +164,8 @@ class Engine:
         self.ruleset = RuleSet(keep_rules, keep_corr, list(self.ruleset.warnings))
         self._by_id = {r.id: r for r in keep_rules}
 
-    def _all_run(self) -> bool:
-        """Do all rules run? One statement is planned far faster than one per rule; only when it
-        fails are the rules tried one by one, to name the ones that do not run."""
-        queries = [rule_query(r, self.window, VIEW) for r in self.ruleset.rules]
-        queries += [correlation_query(c, self.window, VIEW) for c in self.ruleset.correlations]
+    def _all_run(self, queries: list[str]) -> bool:
+        """Do all rules run? Only when they do not are they tried one by one, to name the ones that fail."""
         if not queries:
             return True
         try:

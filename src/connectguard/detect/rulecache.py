@@ -141,3 +141,32 @@ def _decode(doc: dict[str, Any]) -> RuleSet:
         for c in doc["correlations"]
     ]
     return RuleSet(rules, correlations, list(doc["warnings"]))
+
+
+# ----------------------------------------------------------------------------- rule trials
+# The engine tries every rule's SQL on a sample record before a run, so that a rule DuckDB
+# rejects is named and left out rather than failing the run; planning those statements costs
+# about 0.1 CPU-second. Whether DuckDB accepts a statement depends only on its text, the
+# macros and view it runs against and DuckDB's version: a marker keyed by all of them records
+# that they were all accepted. A missing marker only means the trial runs.
+
+
+def trial_key(*texts: str) -> str:
+    import duckdb
+
+    h = hashlib.sha256(b"connectguard-detect-trial/1\0" + duckdb.__version__.encode())
+    for text in texts:
+        h.update(b"\0" + text.encode())
+    return h.hexdigest()
+
+
+def trial_passed(key: str) -> bool:
+    return (cache_dir() / f"trial-{key}.ok").is_file()
+
+
+def remember_trial(key: str) -> None:
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        (cache_dir() / f"trial-{key}.ok").touch()
+    except OSError:
+        pass
