@@ -52,7 +52,7 @@ def _kept(loader_files, pack, scanner) -> tuple[set[str], int, int, list]:
     con = connect()
     loader = Loader(con, pack.prefilter(), pack.extra_fields(), scanner)
     result = loader.load(loader_files)
-    ids = {row[0] for row in con.execute("SELECT r.eventID FROM ct_events").fetchall()}
+    ids = {f"{row[0].rsplit('/', 1)[-1]}:{row[1]}" for row in con.execute("SELECT f, r.eventID FROM ct_events").fetchall()}
     return ids, result.files, result.events, sorted((s.file, s.reason) for s in result.skipped)
 
 
@@ -83,11 +83,12 @@ def test_scan_keeps_exactly_what_duckdb_keeps(pack, tricky_files):
 
 
 def test_the_tricky_records_the_rules_match_are_found(pack, tricky_files):
-    ids, files, events, skipped = _kept(tricky_files, pack, CandidateScanner.for_prefilter(pack.prefilter_terms()))
+    ids, files, _events, skipped = _kept(tricky_files, pack, CandidateScanner.for_prefilter(pack.prefilter_terms()))
     # Escaped, Kelvin-sign, dotted-I and upper-case names are candidates; a key differing only by case
     # and a candidate value in another field are not (DuckDB reads eventName exactly).
-    assert {"tricky-0", "tricky-1", "tricky-2", "tricky-3", "tricky-5", "tricky-6", "tricky-8"} <= ids
-    assert not {"tricky-4", "tricky-7"} & ids
+    assert {f"a.json.gz:tricky-{i}" for i in (0, 1, 2, 3, 5, 6, 8)} <= ids
+    assert {"b.json:tricky-0", "b.json:tricky-1", "b.json:tricky-2"} <= ids
+    assert not {"a.json.gz:tricky-4", "a.json.gz:tricky-7"} & ids
     # Invalid UTF-8, truncated gzip and bad JSON are reported (by the DuckDB reader, as before); the rest is read.
     assert files == 5 and {f.rsplit("/", 1)[-1] for f, _ in skipped} == {"e.json", "f.json.gz", "g.json"}
 
