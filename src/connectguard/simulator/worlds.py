@@ -276,7 +276,23 @@ def demo_world(seed: int = 7) -> World:
                                          kms_key="alias/connect-eu")],
         lambda_functions=[LambdaFunction(name="connectguard-screen-caller", role=exec_role,
                                          permissions=connect_perm)],
-        log_groups=[LogGroup(name="/aws/connect/acme-eu", retention_days=90, kms_key="alias/connect-eu")],
+        log_groups=[LogGroup(name="/aws/connect/acme-eu", retention_days=90, kms_key="alias/connect-eu",
+                             metric_filters=[{"name": "flow-errors", "pattern": '{ $.Results = "Error" }',
+                                              "metric_name": "FlowErrors", "namespace": "Acme/ConnectEU"}])],
+        # The EU team's own trail: log-file validation and KMS on (the management trail has neither).
+        trails=[Trail(name="acme-eu-trail", bucket="acme-eu-cloudtrail-logs", multi_region=False,
+                      log_file_validation=True, kms_key="alias/connect-eu")],
+        # acme-eu is watched properly: an alarm with an action on every Connect trouble metric, and on the
+        # errors its flow logs count.
+        alarms=[
+            *[Alarm(name=f"acme-eu-{metric}", metric_name=metric, dimensions={"InstanceId": eu.id},
+                    sns_topic="connect-eu-alerts")
+              for metric in ("ContactFlowErrors", "ContactFlowFatalErrors", "ThrottledCalls",
+                             "CallsBreachingConcurrencyQuota", "MisconfiguredPhoneNumbers",
+                             "CallRecordingUploadError", "ConcurrentCallsPercentage")],
+            Alarm(name="acme-eu-flow-log-errors", namespace="Acme/ConnectEU", metric_name="FlowErrors",
+                  sns_topic="connect-eu-alerts"),
+        ],
     )
 
     buckets = [
@@ -289,6 +305,8 @@ def demo_world(seed: int = 7) -> World:
         Bucket(name="acme-eu-recordings", region=west, versioning=True, object_lock=True,
                kms_key="alias/connect-eu", public_access_block=True, lifecycle_days=730),
         Bucket(name="acme-eu-agent-events", region=west, public_access_block=True, lifecycle_days=90),
+        Bucket(name="acme-eu-cloudtrail-logs", region=west, versioning=True, public_access_block=True,
+               lifecycle_days=400, policy=_trail_bucket_policy("acme-eu-cloudtrail-logs")),
     ]
 
     return World(
