@@ -136,7 +136,11 @@ class SimulatedOrganization:
             self._gate.stop()
         if self._moto_child is not None:
             self._moto_child.terminate()
-            self._moto_child.wait(timeout=10)
+            try:
+                self._moto_child.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # werkzeug can be slow to leave its serving loop
+                self._moto_child.kill()
+                self._moto_child.wait(timeout=10)
             self._moto_child = None
         if self._moto is not None:
             try:
