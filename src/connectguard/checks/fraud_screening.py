@@ -16,12 +16,16 @@ from typing import Any
 from connectguard.audit.registry import CheckContext, Result, check
 from connectguard.checks._common import each_instance, instance_label, instance_unknown
 from connectguard.conventions import Practice, Severity, Status
-from connectguard.flows.analysis import describe, run
+from connectguard.flows.analysis import EntryRuns, Violation, describe, run, run_entries
 from connectguard.flows.graph import FlowGraph, instance_graph
 from connectguard.flows.policies import FAIL_OPEN_REASON, ScreeningAnalysis, ScreenState, lambda_name
 from connectguard.inventory.model import LambdaFunction, RegionInventory
 
 MAX_PATHS = 10
+
+
+UNSCREENED_ON_ERROR_NOTE = ("on a screening error (timeout, throttling, missing permission) the contact continues "
+                            "unscreened to normal handling, by design: a fault in screening never drops a caller")
 
 
 def _analysis(ctx: CheckContext) -> ScreeningAnalysis:
@@ -48,30 +52,51 @@ def _screening_lambdas(ctx: CheckContext, graph: FlowGraph) -> dict[str, list[st
     return out
 
 
+def screening_runs(ctx: CheckContext, graph: FlowGraph) -> EntryRuns:
+    """Every entry flow analysed in one shared exploration (linear in the graph, however many entry flows)."""
+    def compute() -> EntryRuns:
+        sources = sorted({(e.unit_key, ScreenState()) for e in graph.entry_points if e.unit_key is not None},
+                         key=lambda s: s[0])
+        # keep: MAX_PATHS paths per reason are enough for the evidence, and which reasons are reached stays exact.
+        return run_entries(graph, _analysis(ctx), sources, keep=MAX_PATHS)
+    return ctx.memo(f"screening-entries:{graph.instance_arn}", compute)
+
+
+def _paths(graph: FlowGraph, findings: list[Violation]) -> list[dict[str, Any]]:
+    out = []
+    for v in findings[:MAX_PATHS]:
+        segments, text = describe(graph, v)
+        out.append({"action": v.action, "flow_id": v.unit, "reason": v.reason, "path": segments, "path_text": text})
+    return out
+
+
 @check(
     id="entry-flow-not-screened",
     title="An inbound flow transfers callers to a queue without a screening decision",
     practice=Practice.FRAUD_SCREENING,
     severity=Severity.HIGH,
     rationale="""Toll fraud, robocall floods and known abusive callers reach agents unless the entry flow checks the
-    caller first (deny list, recent-call velocity) and acts on the answer. A screen that is skipped on some path,
-    or whose error branch (timeout, throttling, missing permission) goes straight to the queue, fails open.""",
-    remediation="""In every voice entry flow, invoke the screening Lambda (`connectguard fraud deploy`) before the
-    first Transfer to queue, add a Check contact attributes block on $.External.decision with branches for block
-    and review, and send the Lambda's error branch to the same handling as review, not to the queue.""",
+    caller first (deny list, recent-call velocity) and acts on the answer. A screen that some path skips, or whose
+    decision the flow never branches on, protects nothing on that path. The screening Lambda's error branch is
+    different: a fault in screening must never drop a legitimate caller, so sending it on to normal handling is the
+    intended design.""",
+    remediation="""In every voice entry flow, invoke the screening Lambda before the first Transfer to queue (build
+    and deploy it with `connectguard fraud package`, then `connectguard fraud template`; see docs/fraud.md), add a
+    Check contact attributes block on $.External.decision with branches for block and review, and send the
+    Lambda's error branch on to normal handling so a screening fault never drops a caller.""",
     detects="""One result per entry flow. Voice entry flows (from phone numbers) FAIL when some path reaches a
     Transfer to queue before a screening Lambda (matched by `[audit] screening_lambda_patterns`) returned and the
-    flow branched on its decision; the evidence is that path. When the only such path is the Lambda's error branch
-    (the flow fails open), the FAIL is low severity. Chat/task/email entry flows from `[audit]
-    entry_flows` are evaluated the same way and reported at info. UNKNOWN when a path leaves for a flow the audit
-    cannot see.""",
+    flow branched on its decision; the evidence is that path. A path that reaches the queue only through the
+    Lambda's error branch is by design (a screening fault must not drop callers): it does not fail the flow, and
+    the evidence notes it. Chat/task/email entry flows from `[audit] entry_flows` are evaluated the same way and
+    reported at info. UNKNOWN when a path leaves for a flow the audit cannot see. All entry flows are analysed in
+    one pass over the flow graph.""",
     before="""greet -> TransferContactToQueue""",
     after="""greet -> InvokeLambdaFunction(connectguard-screen) -> Compare($.External.decision:
   allow -> TransferContactToQueue; block -> DisconnectParticipant; review -> review queue)
-  error branch -> review queue""",
+  error branch -> TransferContactToQueue (continues unscreened: a fault never drops a caller)""",
 )
 def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
-    analysis = _analysis(ctx)
     for item in each_instance(ctx):
         if isinstance(item, Result):
             yield item
@@ -84,6 +109,11 @@ def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
         if not graph.associations_seen:
             yield instance_unknown(ctx, region, instance, "instance.flow_associations",
                                    "which flow each phone number starts", resource=f"{instance.arn}/flow-associations")
+        sources_of: dict[str, list[str]] = {}
+        for entry in graph.entry_points:
+            if entry.unit_key is not None:
+                sources_of.setdefault(entry.unit_key, []).append(entry.source_label)
+        runs: EntryRuns | None = None
         done: set[str] = set()
         for entry in graph.entry_points:
             key = entry.unit_key
@@ -99,30 +129,27 @@ def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
             done.add(key)
             unit = graph.unit(key)
             channel = "voice" if entry.channel == "VOICE" else "chat/task/email"
-            sources_of = [e.source_label for e in graph.entry_points if e.unit_key == key]
             base: dict[str, Any] = {"flow": unit.name, "flow_id": unit.key, "channel": channel,
-                                    "entered_from": sources_of[:10]}
+                                    "entered_from": sources_of[key][:10]}
             if not unit.usable:
                 yield Result(unit.arn, Status.UNKNOWN, f"entry flow {unit.label}: content not seen or not parseable",
                              evidence={**base, "problems": unit.parsed.problems}, region=region.region,
                              severity=severity)
                 continue
-            result = run(graph, analysis, [(key, ScreenState())])
-            if result.violations:
-                first = result.violations[0]
-                described = [describe(graph, v) for v in result.violations[:MAX_PATHS]]
-                if severity is None and all(v.reason == FAIL_OPEN_REASON for v in result.violations):
-                    # Screened on success; only an invocation failure lets callers through. Often a deliberate
-                    # choice (do not drop calls during an outage), so lower, but still visible.
-                    severity = Severity.LOW
+            if runs is None:
+                runs = screening_runs(ctx, graph)
+            result = runs.result(key, ScreenState())
+            violations = [v for v in result.violations if v.reason != FAIL_OPEN_REASON]
+            on_error = [v for v in result.violations if v.reason == FAIL_OPEN_REASON]
+            if on_error:
+                base["note"] = UNSCREENED_ON_ERROR_NOTE
+                base["unscreened_on_error"] = _paths(graph, on_error)
+            if violations:
+                paths = _paths(graph, violations)
                 yield Result(
                     unit.arn, Status.FAIL,
-                    f"{channel} entry flow {unit.label}: {first.reason} (path: {described[0][1]})",
-                    evidence={**base, "violations": [
-                        {"action": v.action, "flow_id": v.unit, "reason": v.reason, "path": segments,
-                         "path_text": text}
-                        for v, (segments, text) in zip(result.violations, described)]},
-                    region=region.region, severity=severity)
+                    f"{channel} entry flow {unit.label}: {violations[0].reason} (path: {paths[0]['path_text']})",
+                    evidence={**base, "violations": paths}, region=region.region, severity=severity)
             elif result.unresolved:
                 yield Result(unit.arn, Status.UNKNOWN,
                              f"{channel} entry flow {unit.label} screens on every path the audit can follow, but "
@@ -132,7 +159,9 @@ def entry_flow_not_screened(ctx: CheckContext) -> Iterator[Result]:
             else:
                 yield Result(unit.arn, Status.PASS,
                              f"{channel} entry flow {unit.label} screens callers and branches on the decision before "
-                             "every queue transfer", evidence=base, region=region.region)
+                             "every queue transfer" + ("; on a screening error the contact continues unscreened, by "
+                                                       "design" if on_error else ""),
+                             evidence=base, region=region.region)
 
 
 def _find_function(region: RegionInventory, arn: str) -> LambdaFunction | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from connectguard.flows.graph import FlowUnit
 from connectguard.flows.language import (
@@ -74,11 +74,14 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
 
 
-FAIL_OPEN_REASON = "transfers to a queue on the screening Lambda's error branch (fails open)"
+# Not a violation (issue 7): a fault in screening must never drop a legitimate caller, so a screening Lambda whose
+# error branch goes on to normal handling is the intended design. The analysis still reports it, under this reason,
+# so the check can show where callers continue unscreened.
+FAIL_OPEN_REASON = "transfers to a queue on the screening Lambda's error branch (continues unscreened, by design)"
 
 
-@dataclass(frozen=True)
-class ScreenState:
+class ScreenState(NamedTuple):
+    # A tuple, not a dataclass: states are hashed at every step of the exploration, and tuples hash in C.
     screened: bool = False  # a screening Lambda returned (its success branch was taken)
     branched: bool = False  # the flow then branched on the decision it returned
     failed_open: bool = False  # the screening Lambda's error branch was taken (timeout, throttle, no permission)
@@ -88,27 +91,39 @@ class ScreenState:
         return self.screened and self.branched
 
 
+_SCREENED = ScreenState(screened=True)
+_DECIDED = ScreenState(screened=True, branched=True)
+_FAILED_OPEN = ScreenState(failed_open=True)
+
+
 class ScreeningAnalysis:
     """A screening Lambda must run, and the flow branch on its decision, before any queue transfer."""
 
     def __init__(self, patterns: Iterable[str], decision_keys: Iterable[str] = ("decision",)):
         self.patterns = list(patterns)
         self.decision_paths = {f"$.External.{k}" for k in decision_keys}
+        self._screening_arns: dict[str, bool] = {}  # function ARN -> matches a pattern (asked at every step)
 
     def is_screening_lambda(self, action: Action) -> bool:
+        if action.type != INVOKE_LAMBDA:
+            return False
         arn = action.param("LambdaFunctionARN")
-        return (action.type == INVOKE_LAMBDA and isinstance(arn, str) and not is_dynamic(arn)
-                and matches_any(lambda_name(arn), self.patterns))
+        if not isinstance(arn, str):
+            return False
+        known = self._screening_arns.get(arn)
+        if known is None:
+            known = self._screening_arns[arn] = not is_dynamic(arn) and matches_any(lambda_name(arn), self.patterns)
+        return known
 
     def step(self, unit: FlowUnit, action: Action, state: ScreenState, transition: Transition) -> ScreenState:
         if self.is_screening_lambda(action):
             # The error branch (timeout, throttle, missing permission) means nobody was screened.
             if transition.kind == "error":
-                return state if state.ok else ScreenState(failed_open=True)
-            return ScreenState(screened=True)
+                return state if state.ok else _FAILED_OPEN
+            return _SCREENED
         if action.type == COMPARE and state.screened and action.param("ComparisonValue") in self.decision_paths:
             # Every way out of a comparison on the decision (a match, the default, no match) follows from it.
-            return ScreenState(screened=True, branched=True)
+            return _DECIDED
         return state
 
     def check(self, unit: FlowUnit, action: Action, state: ScreenState, *, exits: bool) -> str | None:
