@@ -113,7 +113,31 @@ def test_values_the_search_cannot_vouch_for_disable_it(tmp_path):
     assert CandidateScanner.for_prefilter(None) is None  # a rule without a necessary condition
     assert CandidateScanner.for_prefilter([("r.eventName", ("a/b",))]) is None  # \/ could hide the slash
     assert CandidateScanner.for_prefilter([("r.eventName", ("caf\u00e9",))]) is None  # non-ASCII
+    assert CandidateScanner.for_prefilter([("r.eventVersion", ("1.09",))]) is None  # a JSON number reads as 1.09
     assert CandidateScanner.for_prefilter([("r.eventName", ("stoplogging",))]) is not None
+
+
+def test_a_json_boolean_is_found_as_duckdb_reads_it(tmp_path):
+    """CloudTrail writes readOnly as a JSON boolean; DuckDB reads it as the text 'false'."""
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "w.yml").write_text("""title: writes
+id: 9d0b6f7e-0000-4000-8000-00000000abce
+level: low
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    readOnly: 'false'
+  condition: sel
+""")
+    ruleset = load_rules([tmp_path / "r"], include_pack=False)
+    scanner = CandidateScanner.for_prefilter(ruleset.prefilter_terms())
+    assert scanner is not None
+    records = list(generate_records(300, seed=2))
+    write_trail(tmp_path / "logs" / "a.json.gz", records)
+    files = [(f, f.local) for f in discover([str(tmp_path / "logs")])]
+    kept, _, events, _ = _kept(files, ruleset, scanner)
+    assert kept == _kept(files, ruleset, None)[0] and events == 300
+    assert len(kept) == sum(1 for r in records if r["readOnly"] is False) > 0
 
 
 def test_a_rule_without_an_event_name_still_sees_every_record(tmp_path):

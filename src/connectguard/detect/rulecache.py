@@ -68,9 +68,7 @@ def _key(directories: Sequence[Path], include_pack: bool, config_path: Path | No
     """None when an input cannot be read here: the normal path then reports it."""
     h = hashlib.sha256(FORMAT.encode())
     try:
-        from importlib.metadata import version
-
-        h.update(version("pySigma").encode())
+        h.update(_pysigma_version().encode())
         here = Path(__file__).parent
         for name in _COMPILING_MODULES:
             h.update((here / name).read_bytes())
@@ -91,6 +89,22 @@ def _key(directories: Sequence[Path], include_pack: bool, config_path: Path | No
     except Exception:  # noqa: BLE001 - any failure to build the key: compile as without a cache
         return None
     return h.hexdigest()
+
+
+def _pysigma_version() -> str:
+    """The installed pySigma's dist-info name (it holds the version): a directory listing, where
+    importlib.metadata costs more to import than the rest of the key together."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sigma")
+    if spec is not None and spec.submodule_search_locations:
+        site = Path(next(iter(spec.submodule_search_locations))).parent
+        names = sorted(n for n in os.listdir(site) if n.lower().startswith("pysigma-") and n.endswith(".dist-info"))
+        if names:
+            return ",".join(names)
+    from importlib.metadata import version
+
+    return version("pySigma")
 
 
 def _encode(ruleset: RuleSet) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 import zlib
 from collections.abc import Iterable
@@ -56,8 +57,10 @@ except ImportError:  # pragma: no cover
 
 # Non-ASCII characters whose lower case (DuckDB's, utf8proc) is an ASCII character.
 LOWER_TO_ASCII = ("\u0130", "\u212a")
-# Characters a searched value may hold: none of them can be written as a short JSON escape.
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:\-]+$")
+# Characters a searched value may hold: none of them can be written as a short JSON escape. It may
+# not start like a JSON number: DuckDB reads a number as text in its own spelling (1E2, 100.0).
+_SAFE_VALUE = re.compile(r"^[A-Za-z._:][A-Za-z0-9._:\-]*$")
+_JSON_LITERALS = ("true", "false")
 _HEADER = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
 _SEPARATOR = re.compile(rb"[ \t\r\n,]*")
 _TRAILER = re.compile(rb"[ \t\r\n]*\][ \t\r\n]*\}[ \t\r\n]*\Z")
@@ -85,9 +88,13 @@ class CandidateScanner:
     def __init__(self, values: Iterable[str]) -> None:
         self.values = sorted({v.lower() for v in values})
         patterns = [re.escape('"' + v + '"').encode() for v in self.values]
+        # DuckDB reads a JSON true/false as the text 'true'/'false' (CloudTrail writes readOnly so):
+        # those two values are also searched bare.
+        patterns += [v.encode() for v in self.values if v in _JSON_LITERALS]
+        caseless = len(patterns)
         patterns.append(rb"\\u")  # any \u escape (see the module docstring)
         patterns += [re.escape(c).encode() for c in LOWER_TO_ASCII]  # hyperscan reads UTF-8 bytes
-        flags = [hyperscan.HS_FLAG_CASELESS] * len(self.values) + [0] * (1 + len(LOWER_TO_ASCII))
+        flags = [hyperscan.HS_FLAG_CASELESS] * caseless + [0] * (len(patterns) - caseless)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags)
 
@@ -184,10 +191,10 @@ def _uniform_starts(data: bytes, records: list, first: int) -> list[int] | None:
     sep = data[first + n0 : _SEPARATOR.match(data, first + n0).end()]  # type: ignore[union-attr]
     joined = sep.join(records)  # msgspec.Raw is a buffer: no Python loop
     end = first + len(joined)
-    if data[first:end] != joined or _TRAILER.match(data, end) is None:
+    if not data.startswith(joined, first) or _TRAILER.match(data, end) is None:  # startswith: no copy
         return None
-    step = len(sep)
-    return list(itertools.accumulate((len(r) + step for r in records[:-1]), initial=first))
+    return list(itertools.accumulate(map(operator.add, map(len, records[:-1]), itertools.repeat(len(sep))),
+                                     initial=first))
 
 
 def _walked_starts(data: bytes, records: list, first: int) -> list[int] | None:
