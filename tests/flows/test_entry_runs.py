@@ -321,3 +321,17 @@ def test_one_exploration_per_entry_would_grow_quadratically():
         per_entry[n] = sum(run_entries(graph, SCREENING, [source]).expanded
                            for source in _sources(graph, ScreenState()))
     assert per_entry[80] >= 3.5 * per_entry[40], per_entry
+
+
+def test_flow_logging_check_cost_grows_linearly():
+    from connectguard.checks.flow_logging_paths import flow_path_without_logging, logging_analysis
+    from connectguard.flows.graph import instance_graph
+
+    counts = {}
+    for n in (40, 80, 160):
+        snap = _ring(n, n // 2)
+        ctx = CheckContext(snapshot=snap, config=Config())
+        results = list(flow_path_without_logging(ctx))
+        assert len(results) == n + 1 and all(r.status.value == "FAIL" for r in results)  # nothing logs
+        counts[n] = logging_analysis(ctx, instance_graph(ctx, snap.regions[0].instances[0])).expanded
+    assert counts[80] <= 2.2 * counts[40] and counts[160] <= 2.2 * counts[80], counts

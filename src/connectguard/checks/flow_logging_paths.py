@@ -30,12 +30,13 @@ def logging_analysis(ctx: CheckContext, graph: FlowGraph) -> AnalysisResult:
     return ctx.memo(f"flow-logging:{graph.instance_arn}", lambda: run(graph, LoggingAnalysis(), sources))
 
 
-def _content(instance: Instance, unit: FlowUnit) -> str | None:
-    items = instance.flows if unit.kind == "flow" else instance.flow_modules
-    for item in items or []:
-        if item.id == unit.key:
-            return item.content
-    return None
+def _content(ctx: CheckContext, instance: Instance, unit: FlowUnit) -> str | None:
+    # Indexed once per instance: a scan per failing flow would be quadratic in the number of flows.
+    def index() -> dict[tuple[str, str], str | None]:
+        out = {("flow", f.id): f.content for f in instance.flows or []}
+        out.update({("module", m.id): m.content for m in instance.flow_modules or []})
+        return out
+    return ctx.memo(f"flow-contents:{instance.arn}", index).get((unit.kind, unit.key))
 
 
 def _graph_or_unknown(ctx: CheckContext, region: RegionInventory, instance: Instance) -> FlowGraph | Result:
@@ -145,7 +146,7 @@ def _evaluate_logging(ctx: CheckContext, region: RegionInventory, instance: Inst
                 paths.append({"action": v.action, "action_type": v.action_type, "reason": v.reason,
                               "logging_state": v.state, "path": segments, "path_text": text})
             first = violations[0]
-            remediation = _proposed_fix(instance, graph, unit, violations)
+            remediation = _proposed_fix(_content(ctx, instance, unit), unit, violations)
             yield Result(unit.arn, Status.FAIL,
                          f"{unit.kind} {unit.label} {first.reason} at action {first.action} "
                          f"(path: {paths[0]['path_text']})"
@@ -166,8 +167,7 @@ def _evaluate_logging(ctx: CheckContext, region: RegionInventory, instance: Inst
                          evidence=base, region=region.region)
 
 
-def _proposed_fix(instance: Instance, graph: FlowGraph, unit: FlowUnit, violations) -> str:
-    content = _content(instance, unit)
+def _proposed_fix(content: str | None, unit: FlowUnit, violations) -> str:
     if content is None:
         return ""
     off = [v for v in violations if v.state == LOG_OFF]
@@ -222,7 +222,7 @@ def flow_disables_logging(ctx: CheckContext) -> Iterator[Result]:
             disabled = [a.id for a in unit.parsed.actions.values() if logging_value(a) == "Disabled"]
             evidence = {"flow": unit.name, "flow_id": unit.key, "kind": unit.kind, "disabling_actions": disabled}
             if disabled:
-                content = _content(instance, unit)
+                content = _content(ctx, instance, unit)
                 patched = enable_disabled_blocks(content, disabled) if content else None
                 yield Result(unit.arn, Status.FAIL,
                              f"{unit.kind} {unit.label} turns logging off at {', '.join(disabled)}",

@@ -144,6 +144,7 @@ class AnalysisResult:
     violations: list[Violation] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     reached: set[str] = field(default_factory=set)  # unit keys reached (flows and modules)
+    expanded: int = 0  # nodes the exploration expanded, in every scope (a work counter for cost tests)
 
     def violations_in(self, unit_key: str) -> list[Violation]:
         return [v for v in self.violations if v.unit == unit_key]
@@ -398,8 +399,10 @@ def _unusable_reason(unit: FlowUnit) -> str:
 
 def run(graph: FlowGraph, analysis: Analysis, sources: Iterable[tuple[str, State]]) -> AnalysisResult:
     """Explore from ``sources`` ((unit key, initial state) pairs) and collect violations."""
-    result = _Runner(graph, analysis).explore(list(sources))
+    runner = _Runner(graph, analysis)
+    result = runner.explore(list(sources))
     assert isinstance(result, AnalysisResult)
+    result.expanded = runner.expanded
     return result
 
 
@@ -668,6 +671,7 @@ def run_entries(graph: FlowGraph, analysis: Analysis, sources: Iterable[tuple[st
     runner = _Runner(graph, analysis, _Recorder())
     combined = runner.explore(list(sources))
     assert isinstance(combined, AnalysisResult)
+    combined.expanded = runner.expanded
     return EntryRuns(graph, runner, combined, keep)
 
 
