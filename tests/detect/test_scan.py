@@ -222,3 +222,15 @@ def test_rule_cache_follows_the_configuration(tmp_path, monkeypatch):
     assert main(["detect", str(tmp_path / "logs"), "-f", "json", "-o", str(tmp_path / "b.json")]) == 1
     (tmp_path / "connectguard.toml").write_text("[detect]\naccess_denied_threshold = 1\n")  # invalid: ge=2
     assert main(["detect", str(tmp_path / "logs")]) == 2
+
+
+def test_without_the_accelerators_every_file_is_read_by_duckdb_with_the_same_alerts(pack, tricky_files, monkeypatch):
+    from connectguard.detect import scan
+
+    files = [f for f, _ in tricky_files]
+    fast, fast_stats = run_detection(pack, files)
+    monkeypatch.setattr(scan, "hyperscan", None)
+    assert scan.CandidateScanner.for_prefilter(pack.prefilter_terms()) is None
+    slow, slow_stats = run_detection(pack, files)
+    assert sorted((a.rule, a.event_id) for a in fast) == sorted((a.rule, a.event_id) for a in slow) != []
+    assert fast_stats.as_dict() == slow_stats.as_dict()
