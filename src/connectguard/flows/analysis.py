@@ -19,8 +19,10 @@ first path found to a violation is a shortest one.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -397,10 +399,28 @@ def _unusable_reason(unit: FlowUnit) -> str:
     return f"the content of {unit.kind} {unit.label} cannot be parsed: {'; '.join(unit.parsed.problems[:2])}"
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an exploration allocates its many small tuples.
+
+    Those allocations trigger full collections, and each one rescans the whole heap -- with a 100,000-user
+    snapshot loaded, that was 80% of the screening analysis's time. The exploration creates no reference cycles
+    that would need collecting meanwhile; the previous setting is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run(graph: FlowGraph, analysis: Analysis, sources: Iterable[tuple[str, State]]) -> AnalysisResult:
     """Explore from ``sources`` ((unit key, initial state) pairs) and collect violations."""
     runner = _Runner(graph, analysis)
-    result = runner.explore(list(sources))
+    with _collector_paused():
+        result = runner.explore(list(sources))
     assert isinstance(result, AnalysisResult)
     result.expanded = runner.expanded
     return result
@@ -669,10 +689,11 @@ def run_entries(graph: FlowGraph, analysis: Analysis, sources: Iterable[tuple[st
     beyond ``keep`` of one reason, the nearest are listed. Total work: O((nodes + edges) x grades x keep).
     """
     runner = _Runner(graph, analysis, _Recorder())
-    combined = runner.explore(list(sources))
-    assert isinstance(combined, AnalysisResult)
-    combined.expanded = runner.expanded
-    return EntryRuns(graph, runner, combined, keep)
+    with _collector_paused():
+        combined = runner.explore(list(sources))
+        assert isinstance(combined, AnalysisResult)
+        combined.expanded = runner.expanded
+        return EntryRuns(graph, runner, combined, keep)
 
 
 def render_path(graph: FlowGraph, path: Path, *, elided_after: Step | None = None) -> list[dict[str, object]]:
