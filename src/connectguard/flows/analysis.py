@@ -15,6 +15,12 @@ first path found to a violation is a shortest one.
 * Targets that are dynamic, unknown, or whose content was not seen or could not be
   parsed are *unresolved*: the analysis cannot see past them, and checks report what
   they hid instead of passing.
+
+:func:`run` answers for all sources together (what the flow-logging checks need, per flow
+reached). :func:`run_entries` answers per source from one shared exploration: it keeps the
+node graph, summarises what each node reaches (strongly connected components first, from
+the sinks), and reads each source's findings and paths off those summaries, so many entry
+flows into one big graph cost one pass, not one pass each.
 """
 
 from __future__ import annotations
@@ -170,13 +176,15 @@ _UNRESOLVED = "unresolved"
 class _Item:
     """A finding local to one node of the top-level graph (for a module summary node: inside the module)."""
 
-    __slots__ = ("_inner_path", "action", "action_type", "inner", "key", "kind", "reason", "state", "unit")
+    __slots__ = ("_inner_path", "action", "action_type", "grade", "inner", "key", "kind", "reason", "state", "unit")
 
     def __init__(self, kind: str, unit: str, action: str, action_type: str, reason: str, state: State,
                  inner: Trail | None = None):
         self.kind, self.unit, self.action, self.action_type = kind, unit, action, action_type
         self.reason, self.state, self.inner = reason, state, inner
         self.key = (kind, unit, action, reason)
+        # Findings are kept per grade: unresolved ones together, violations per reason.
+        self.grade = (kind,) if kind == _UNRESOLVED else (kind, reason)
         self._inner_path: Path | None = None
 
     @property
@@ -185,11 +193,6 @@ class _Item:
         if self._inner_path is None:
             self._inner_path = self.inner.tail()[0] if self.inner is not None else ()
         return self._inner_path
-
-    @property
-    def grade(self) -> tuple[str, ...]:
-        """Findings are kept per grade: unresolved ones together, violations per reason."""
-        return (self.kind,) if self.kind == _UNRESOLVED else (self.kind, self.reason)
 
 
 @dataclass(frozen=True)
@@ -492,6 +495,8 @@ class EntryRuns:
 
     def _keep(self, best: dict[tuple[str, str, str, str], tuple[int, Any, Path, _Item]]) -> list:
         """The finding keys to keep: the ``keep`` nearest per grade."""
+        if len(best) <= self.keep:
+            return list(best)
         by_grade: dict[tuple[str, ...], list[tuple[int, tuple[str, str, str, str]]]] = {}
         for key, entry in best.items():
             by_grade.setdefault(entry[3].grade, []).append((entry[0], key))
@@ -504,6 +509,15 @@ class EntryRuns:
         return kept
 
     def _summarise_one(self, node: Any) -> None:
+        successors = self._record.edges[node]
+        if len(successors) == 1 and node not in self._record.items and successors[0][0] != node:
+            # The common case, a step along a chain: the successor's summary, one hop further.
+            succ, via = successors[0]
+            base = _step_count(node) + len(via)
+            table = self._hop.get(succ) or {}
+            self._hop[node] = {key: (base + dist, succ, via, item) for key, (dist, _n, _v, item) in table.items()}
+            self.summarised += len(table)
+            return
         best: dict[tuple[str, str, str, str], tuple[int, Any, Path, _Item]] = {}
         for entry in self._exits(node, None):
             key = entry[3].key
