@@ -150,3 +150,20 @@ def test_many_entry_flows_on_a_ring_get_the_verdict_each_would_get_alone():
     # the screen in r8 protects r6, r7 and r8 (their paths reach r5's queue only after r8), not r9..r5
     assert {r for r, f in together.items() if f.status is Status.PASS} == {
         f.arn for f in flows if f.id in ("r6", "r7", "r8")}
+
+
+def test_the_snippet_connectguard_fraud_template_writes_passes_with_the_error_branch_noted():
+    import json
+
+    from flowkit import ACCOUNT, REGION, flow_arn
+
+    from connectguard.fraud.template import flow_snippet
+
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:connectguard-fraud-screen"
+    entry = flow("entry", json.dumps(flow_snippet(function_arn=function, next_flow_arn=flow_arn("main"))))
+    main = flow("main", UNSCREENED)  # normal handling: straight to the queue
+    [f] = results(_snap([entry, main], entries=("entry",)), "entry-flow-not-screened")
+    assert f.status is Status.PASS and "by design" in f.evidence["note"]
+    [path] = f.evidence["unscreened_on_error"]
+    assert path["path_text"] == ("entry[enable-flow-logging > screen-caller > mark-unscreened > "
+                                 "continue-normal-handling] -> main[q]")
