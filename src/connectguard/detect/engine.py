@@ -119,9 +119,8 @@ class Engine:
         self.warnings: list[str] = []
         self.extra = ruleset.extra_fields()
         self._drop_rules_that_do_not_run()
-        generating = [r for r in self.ruleset.rules if r.generate]
-        # One statement per batch: every generating rule, UNION ALL.
-        self._batch_sql = "\nUNION ALL\n".join(f"({rule_query(r, window, VIEW)})" for r in generating) or None
+        self._generating = [r for r in self.ruleset.rules if r.generate]
+        self._batch_sql_for: dict[tuple[str, ...], str | None] = {}
         # Events matching each correlation's base rules, kept across batches.
         self._corr_tables = {corr.id: f"ct_corr_{i}" for i, corr in enumerate(self.ruleset.correlations)}
         self._corr_created: set[str] = set()
@@ -213,12 +212,15 @@ class Engine:
         to plan as to run over a few thousand records, so with the byte scan keeping only candidates,
         records from many batches are evaluated at once (up to EVALUATE_ROWS: memory stays bounded)."""
         self.con.execute(duckdb_view_sql("ct_events", VIEW, self.extra))
-        if self._batch_sql:
-            cur = self.con.execute(self._batch_sql)
+        batch_sql = self._batch_sql(loader.found)
+        if batch_sql:
+            cur = self.con.execute(batch_sql)
             while rows := cur.fetchmany(1000):
                 for row in rows:
                     yield self._alert(self._by_id[row[0]], row[1:])
         for corr in self.ruleset.correlations:
+            if not any(_may_match(r, loader.found) for r in corr.base):
+                continue
             table = self._corr_tables[corr.id]
             cond = " OR ".join(f"({r.condition_sql})" for r in corr.base)
             if table not in self._corr_created:
@@ -227,6 +229,16 @@ class Engine:
             else:
                 self.con.execute(f"INSERT INTO {table} SELECT * FROM {VIEW} WHERE {cond}")
         loader.reset()
+
+    def _batch_sql(self, found: set[str] | None) -> str | None:
+        """One statement for every generating rule the held records may match, UNION ALL. Planning
+        costs more than running over a few thousand candidates, so rules none of whose prefilter
+        values the scan found are left out (``found`` None: every rule)."""
+        rules = tuple(r.id for r in self._generating if _may_match(r, found))
+        if rules not in self._batch_sql_for:
+            self._batch_sql_for[rules] = "\nUNION ALL\n".join(
+                f"({rule_query(self._by_id[i], self.window, VIEW)})" for i in rules) or None
+        return self._batch_sql_for[rules]
 
     def _correlate(self) -> Iterator[Alert]:
         for corr in self.ruleset.correlations:
@@ -265,6 +277,15 @@ class Engine:
             region=values["awsregion"],
             request_parameters=values["requestparameters"],
         )
+
+
+def _may_match(rule: DetectionRule, found: set[str] | None) -> bool:
+    """Could a held record match ``rule``? A record matching it holds one of its prefilter values
+    (compiler.prefilter_term), which the byte scan reports finding unless an escape could hide it
+    (then ``found`` is None); a rule without a prefilter may match anything."""
+    if found is None or rule.prefilter is None:
+        return True
+    return not found.isdisjoint(rule.prefilter[1])
 
 
 def run_detection(

@@ -200,9 +200,14 @@ class Loader:
         self.wrapper = envelope_json(wrapped=True, extra=extra)
         self.prefilter = prefilter
         self.scanner = scanner
+        # What the records held may match, for the engine to plan only the rules they could fire:
+        # the prefilter values the scan found, or None (any rule) when a file was read by DuckDB
+        # whole or the scan found an escape. Reset with the table.
+        self.found: set[str] | None = set()
 
     def reset(self) -> None:
         """An empty ``ct_events``."""
+        self.found = set()
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE ct_events (f VARCHAR, r {self._row_type()})")
 
     def load(self, files: Sequence[tuple[LogFile, Path]], *, append: bool = False) -> BatchResult:
@@ -217,9 +222,12 @@ class Loader:
             scan = self.scanner.scan(path) if self.scanner is not None else None
             if scan is None:
                 whole.append((log, path))
+                self.found = None
                 continue
             result.files += 1
             result.events += scan.records
+            if self.found is not None:
+                self.found = None if scan.escaped else self.found | scan.found
             if scan.candidates:
                 text = b'{"Records":[' + b",".join(scan.candidates) + b"]}"
                 scanned.append((log, path, scan.records, text.decode("utf-8")))
@@ -234,6 +242,7 @@ class Loader:
                 self.con.execute("DELETE FROM ct_events WHERE f IN (SELECT unnest(?::VARCHAR[]))",
                                  [[str(p) for _, p, _, _ in scanned]])
                 self._load([(log, path) for log, path, _, _ in scanned], result)
+                self.found = None
         return result
 
     def _insert_candidates(self, scanned: list[tuple[LogFile, Path, int, str]]) -> None:

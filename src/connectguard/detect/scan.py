@@ -80,6 +80,10 @@ class FileScan:
 
     records: int
     candidates: list[bytes] = field(default_factory=list)
+    # Which searched values were found (lower-cased), and whether an escape or a non-ASCII character
+    # that lowers to ASCII was: then any value may be hidden in the candidates.
+    found: frozenset[str] = frozenset()
+    escaped: bool = False
 
 
 class CandidateScanner:
@@ -95,6 +99,9 @@ class CandidateScanner:
         patterns.append(rb"\\u")  # any \u escape (see the module docstring)
         patterns += [re.escape(c).encode() for c in LOWER_TO_ASCII]  # hyperscan reads UTF-8 bytes
         flags = [hyperscan.HS_FLAG_CASELESS] * caseless + [0] * (len(patterns) - caseless)
+        # Pattern id -> the value it finds (None: an escape or a character that lowers to ASCII).
+        self._value_of: list[str | None] = self.values + [v for v in self.values if v in _JSON_LITERALS]
+        self._value_of += [None] * (len(patterns) - caseless)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=patterns, ids=list(range(len(patterns))), flags=flags)
 
@@ -133,18 +140,19 @@ class CandidateScanner:
             records = _DECODER.decode(data).Records
         except (msgspec.DecodeError, msgspec.ValidationError):
             return None  # not exactly one {"Records": [...]} object: the DuckDB reader says why
-        hits: list[int] = []
+        hits: list[tuple[int, int]] = []
         self._db.scan(data, match_event_handler=_collect, context=hits)
         if not hits:
             return FileScan(len(records))
-        candidates = _records_at(data, records, sorted(hits))
+        candidates = _records_at(data, records, sorted(offset for offset, _ in hits))
         if candidates is None:
             return None
-        return FileScan(len(records), candidates)
+        found = {self._value_of[i] for _, i in hits}
+        return FileScan(len(records), candidates, frozenset(v for v in found if v is not None), None in found)
 
 
-def _collect(_id: int, _start: int, end: int, _flags: int, hits: list[int]) -> None:
-    hits.append(end - 1)  # the offset of the hit's last byte
+def _collect(pattern: int, _start: int, end: int, _flags: int, hits: list[tuple[int, int]]) -> None:
+    hits.append((end - 1, pattern))  # the offset of the hit's last byte, and what was found
 
 
 def _gunzip(data: bytes) -> bytes | None:
