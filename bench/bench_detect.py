@@ -26,16 +26,16 @@ engine reads a bounded batch of files at a time).
 Measured on 2 shared CPUs, PYTHONDONTWRITEBYTECODE=1 (connectguard compiled from source each run, ~0.04 s)
 (``python bench/bench_detect.py --workdir /tmp/cg/bench --keep``):
 
-    corpus: 200,000 events in 200 files (16.2 MB gz); load average 2.3; 2 CPUs
+    corpus: 200,000 events in 200 files (16.2 MB gz); load average 1.6; 2 CPUs
     command                                wall s     events/s    cpu s  events/cpu-s  peak RSS MB
-    connectguard detect (whole pack)         0.96      207,842     0.95       209,692           91
-    detect, empty rule cache                 1.27      157,416     1.27       157,387          112
-    gzip -dc | jq (one rule)                 6.28       31,837     7.45        26,852           15
-    gzip -dc > /dev/null                     1.13      176,339     1.13       176,832           15
-    detect vs jq:   6.5x the events/s (wall), 7.8x (CPU)   [target >= 5x]
+    connectguard detect (whole pack)         0.86      231,248     0.86       232,188           86
+    detect, empty rule cache                 1.07      187,236     1.06       187,973          109
+    gzip -dc | jq (one rule)                 5.80       34,503     5.79        34,527           15
+    gzip -dc > /dev/null                     1.02      196,083     1.02       196,234           15
+    detect vs jq:   6.7x the events/s (wall), 6.7x (CPU)   [target >= 5x]
     detect vs gzip: 0.8x gzip's time (wall), 0.8x (CPU)   [target <= 2x]
-    memory: peak RSS 91 MB at 200,000 events, 97 MB at 2,000,000 events
-    at 2,000,000 events: detect 7.7 s wall / 7.7 s CPU (261,226 events/cpu-s); gzip -dc 10.6 s wall / 10.6 s CPU; detect vs gzip 0.7x (CPU)
+    memory: peak RSS 86 MB at 200,000 events, 96 MB at 2,000,000 events
+    at 2,000,000 events: detect 6.9 s wall / 6.8 s CPU (292,163 events/cpu-s); gzip -dc 11.0 s wall / 10.9 s CPU; detect vs gzip 0.6x (CPU)
 
 Before the byte-level scan and the rule cache (same corpus and command): detect 2.51 CPU-s
 (79,600 events/CPU-s, 156 MB), jq 6.48 CPU-s, gzip 1.05 CPU-s: 2.6x jq and 2.4x gzip.
