@@ -73,12 +73,12 @@ def detect(ctx: click.Context, paths: tuple[str, ...], since: dt.datetime | None
     Exit status: 0 no alert and every file read; 1 an alert at or above --fail-on; 3 files skipped and no alert;
     2 usage error.
     """
-    from connectguard.detect.rules import TimeWindow, load_rules
+    from connectguard.detect.rules import RuleSet, TimeWindow, load_rules
 
     if since and until and since >= until:
         raise click.UsageError("--since must be before --until")
 
-    def compile_rules() -> object:
+    def compile_rules() -> RuleSet:
         # The configuration (pydantic) and pySigma are imported here only, so a run whose compiled
         # rules are cached imports neither.
         from connectguard.config import load_config

@@ -1,5 +1,8 @@
 """Find CloudTrail log files (local trees and S3 prefixes) and load them into DuckDB, batch by batch.
 
+Each file is first offered to the byte-level scan (:mod:`connectguard.detect.scan`), which sends
+only the records some rule could match; a file it declines is read here whole.
+
 Reading pattern (measured on real CloudTrail, see docs/detect.md): ``read_json_objects``
 then ``from_json`` with the typed envelope of :mod:`connectguard.detect.schema`. The
 envelope is fixed, so nothing depends on which files DuckDB happened to sample, and the
