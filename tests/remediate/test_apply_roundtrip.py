@@ -91,7 +91,10 @@ def test_demo_flows_are_judged_on_their_paths(demo):
     disabling = [f.evidence["flow"] for f in found["flow-disables-logging"][Status.FAIL]]
     assert "Legacy Survey" in disabling and "Main IVR" not in disabling
     screened = {f.evidence["flow"]: f.severity.value for f in found["entry-flow-not-screened"][Status.FAIL]}
-    assert screened["Billing Line"] == "high" and screened["Main IVR"] == "low"
+    assert screened["Billing Line"] == "high" and "Main IVR" not in screened
+    # Main IVR goes on to a queue only when screening errors: by design (issue 7), noted in the evidence.
+    main_ivr = next(f for f in found["entry-flow-not-screened"][Status.PASS] if f.evidence["flow"] == "Main IVR")
+    assert "by design" in main_ivr.evidence["note"]
 
 
 def test_fix_round_trip_closes_aws_side_findings_and_is_idempotent(estate, before, tmp_path):
