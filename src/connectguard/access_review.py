@@ -93,15 +93,23 @@ def instance_access(region: RegionInventory, instance: Instance) -> InstanceAcce
         return InstanceAccess(region.region, instance, profiles, None)
     holders: dict[str, list[User]] = {pid: [] for pid in profiles}
     users: list[UserAccess] = []
+    # Thousands of users share a handful of profile combinations: work out each combination's access once
+    # (users of one combination share the same, read-only permission set).
+    combos: dict[tuple[str, ...], tuple[list[SecurityProfile], list[str], set[str], list[SecurityProfile], str]] = {}
     for user in instance.users:
-        held = [profiles[pid] for pid in user.security_profile_ids if pid in profiles]
-        missing = [pid for pid in user.security_profile_ids if pid not in profiles]
+        key = tuple(user.security_profile_ids)
+        combo = combos.get(key)
+        if combo is None:
+            held = [profiles[pid] for pid in key if pid in profiles]
+            missing = [pid for pid in key if pid not in profiles]
+            unseen = [p for p in held if p.permissions is None]
+            perms = set().union(*[set(p.permissions or ()) for p in held])
+            combo = combos[key] = (held, missing, perms, unseen,
+                                   admin_status(held, complete=not unseen and not missing))
+        held, missing, perms, unseen, status = combo
         for p in held:
             holders[p.id].append(user)
-        unseen = [p for p in held if p.permissions is None]
-        perms = set().union(*[set(p.permissions or ()) for p in held])
-        complete = not unseen and not missing
-        users.append(UserAccess(user, held, missing, perms, unseen, admin_status(held, complete=complete)))
+        users.append(UserAccess(user, held, missing, perms, unseen, status))
     return InstanceAccess(region.region, instance, profiles, users, holders)
 
 

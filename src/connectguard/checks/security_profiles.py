@@ -281,10 +281,14 @@ def too_many_admins(ctx: CheckContext) -> Iterator[Result]:
             continue
         full, scoped, unknown = access.admins(FULL), access.admins(SCOPED), access.admins(INCOMPLETE)
 
+        # Once per profile, not once per user holding it.
+        admin_profile = {pid: cp.is_admin_equivalent(p.permissions or ()) for pid, p in access.profiles.items()}
+
         def describe(users):
             out = []
-            for ua in sorted(users, key=lambda u: u.user.username):
-                single = [p.name for p in ua.profiles if cp.is_admin_equivalent(p.permissions or ())]
+            # Evidence lists at most 100 users: describe only those (the counts above cover everyone).
+            for ua in sorted(users, key=lambda u: u.user.username)[:100]:
+                single = [p.name for p in ua.profiles if admin_profile.get(p.id)]
                 out.append({
                     "username": ua.user.username, "user_id": ua.user.id,
                     "profiles": sorted(p.name for p in ua.profiles),
@@ -295,7 +299,7 @@ def too_many_admins(ctx: CheckContext) -> Iterator[Result]:
                     "admin_permissions": {perm: sorted(p.name for p in ua.profiles if perm in (p.permissions or ()))
                                           for perm in SELF_ESCALATION if perm in ua.permissions},
                 })
-            return out[:100]
+            return out
 
         evidence = {
             "limit": limit,
@@ -308,7 +312,7 @@ def too_many_admins(ctx: CheckContext) -> Iterator[Result]:
             "scoped_users": describe(scoped),
             "undetermined": [u.user.username for u in unknown][:100],
             "combined_only_users": sorted(u.user.username for u in full + scoped
-                                          if not any(cp.is_admin_equivalent(p.permissions or ()) for p in u.profiles)),
+                                          if not any(admin_profile.get(p.id) for p in u.profiles)),
         }
         label = instance_label(instance)
         if len(full) > limit:
