@@ -163,11 +163,7 @@ def agent_profile_user_management(ctx: CheckContext) -> Iterator[Result]:
             remove = {p for g in AGENT_FORBIDDEN_GROUPS for p in user_mgmt.get(g, ())}
             proposed, diff = proposal(profile, remove, "agent")
             evidence.update(agent_profile=True, proposed_permissions=proposed, proposed_diff=diff)
-            severity = None
-            scope_note = ""
-            if confines(profile):
-                severity = Severity.MEDIUM
-                scope_note = " (confined by the profile's resource scoping: severity lowered)"
+            severity, scope_note = _scoping(profile)
             yield Result(
                 profile.arn, Status.FAIL,
                 f"agent profile {profile.name} on {instance_label(instance)} grants "
@@ -176,6 +172,13 @@ def agent_profile_user_management(ctx: CheckContext) -> Iterator[Result]:
                 remediation=_remediation(instance, profile, proposed, diff,
                                          "Agents must not create, read or update users."),
             )
+
+
+def _scoping(profile: SecurityProfile) -> tuple[Severity | None, str]:
+    """Resource scoping (access-control tags, hierarchy) confines a risky profile: lower the severity, say why."""
+    if confines(profile):
+        return Severity.MEDIUM, " (confined by the profile's resource scoping: severity lowered)"
+    return None, ""
 
 
 # ------------------------------------------------------------- self-escalation
@@ -229,11 +232,7 @@ def profile_self_escalation(ctx: CheckContext) -> Iterator[Result]:
             evidence.update(admin_equivalent=False, proposed_permissions=proposed, proposed_diff=diff)
             how = ("assign itself any security profile, Admin included" if cp.ADMIN_EQUIVALENT_REQUIRES in flagged
                    else "add any permission to the profiles it holds")
-            severity = None
-            scope_note = ""
-            if confines(profile):
-                severity = Severity.MEDIUM
-                scope_note = " (confined by the profile's resource scoping: severity lowered)"
+            severity, scope_note = _scoping(profile)
             yield Result(
                 profile.arn, Status.FAIL,
                 f"non-admin profile {profile.name} on {instance_label(instance)} grants {', '.join(flagged)}: "

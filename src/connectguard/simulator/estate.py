@@ -73,21 +73,7 @@ class SimulatedEstate:
         return self
 
     def _start_moto(self) -> None:
-        import logging
-        import os
-
-        from moto.server import ThreadedMotoServer
-
-        # moto's EC2 back end (needed for Directory Service VPCs) otherwise builds ~1,300 AMIs per region
-        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log is noise here
-
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        _moto_reset(self.moto_url)
+        self._moto, self.moto_url = start_moto_in_process()
 
     def stop(self) -> None:
         self.connect.stop()
@@ -134,6 +120,24 @@ class SimulatedEstate:
 
         return boto3.client(service, config=Config(**config) if config else None,
                             **self.client_kwargs(service, region))
+
+
+def start_moto_in_process() -> tuple[Any, str]:
+    """moto's server on a loopback port of this process, with empty state: (server, url)."""
+    import logging
+    import os
+
+    from moto.server import ThreadedMotoServer
+
+    # moto's EC2 back end (needed for Directory Service VPCs) otherwise builds ~1,300 AMIs per region
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log is noise here
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    _moto_reset(url)
+    return server, url
 
 
 def _moto_reset(url: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
 import re
 import socket
 import subprocess
@@ -27,7 +26,13 @@ from threading import Thread
 from typing import Any
 
 from connectguard.simulator.connect_server import ConnectSimulator
-from connectguard.simulator.estate import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, _ACTIVE, _moto_reset
+from connectguard.simulator.estate import (
+    _ACTIVE,
+    FAKE_ACCESS_KEY,
+    FAKE_SECRET_KEY,
+    _moto_reset,
+    start_moto_in_process,
+)
 from connectguard.simulator.world import World
 from connectguard.simulator.worlds import ACCOUNT, bench_world
 
@@ -120,14 +125,7 @@ class SimulatedOrganization:
                 except OSError:
                     time.sleep(0.1)
             raise RuntimeError("moto server did not start")
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        _moto_reset(self.moto_url)
+        self._moto, self.moto_url = start_moto_in_process()
 
     def stop(self) -> None:
         if self.connect is not None:
