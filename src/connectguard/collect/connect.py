@@ -26,6 +26,7 @@ from typing import Any
 from connectguard.collect.caller import ABSENT, AwsReader
 from connectguard.collect.privacy import key_fingerprint, mask_phone_number, mask_username, scrub_text, sha256_text
 from connectguard.collect.tasks import URGENT, TaskGroup
+from connectguard.connect_model import connect_enum
 from connectguard.inventory.model import (
     AuthenticationProfile,
     Flow,
@@ -41,21 +42,6 @@ from connectguard.inventory.model import (
     User,
 )
 
-STORAGE_RESOURCE_TYPES = (
-    "CHAT_TRANSCRIPTS",
-    "CALL_RECORDINGS",
-    "SCHEDULED_REPORTS",
-    "MEDIA_STREAMS",
-    "CONTACT_TRACE_RECORDS",
-    "AGENT_EVENTS",
-    "REAL_TIME_CONTACT_ANALYSIS_SEGMENTS",
-    "ATTACHMENTS",
-    "CONTACT_EVALUATIONS",
-    "SCREEN_RECORDINGS",
-    "REAL_TIME_CONTACT_ANALYSIS_CHAT_SEGMENTS",
-    "REAL_TIME_CONTACT_ANALYSIS_VOICE_SEGMENTS",
-    "EMAIL_MESSAGES",
-)
 
 
 def list_instances(reader: AwsReader, region: str, only: set[str] | None) -> list[Instance] | None:
@@ -122,7 +108,7 @@ class InstanceCollector:
 
     def storage_configs(self) -> None:
         result: dict[str, list[StorageConfig] | None] = {}
-        for rtype in STORAGE_RESOURCE_TYPES:
+        for rtype in connect_enum("InstanceStorageResourceType"):
             items = self.r.pages("connect", self.region, "ListInstanceStorageConfigs", "StorageConfigs",
                                  InstanceId=self.inst.id, ResourceType=rtype,
                                  **self._kw("instance.storage_configs", f"{self.inst.arn}/storage/{rtype}"))

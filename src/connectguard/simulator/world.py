@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from connectguard.connect_model import connect_enum
 from connectguard.conventions import InputError
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account: ARNs agree across services
@@ -35,28 +35,12 @@ class _M(BaseModel):
 
 # --------------------------------------------------------------------------- Connect
 
-StorageResourceType = Literal[
-    "CHAT_TRANSCRIPTS",
-    "CALL_RECORDINGS",
-    "SCHEDULED_REPORTS",
-    "MEDIA_STREAMS",
-    "CONTACT_TRACE_RECORDS",
-    "AGENT_EVENTS",
-    "REAL_TIME_CONTACT_ANALYSIS_SEGMENTS",
-    "ATTACHMENTS",
-    "CONTACT_EVALUATIONS",
-    "SCREEN_RECORDINGS",
-    "REAL_TIME_CONTACT_ANALYSIS_CHAT_SEGMENTS",
-    "REAL_TIME_CONTACT_ANALYSIS_VOICE_SEGMENTS",
-    "EMAIL_MESSAGES",
-]
-
 
 class StorageConfig(_M):
     """One instance storage config. ``kms_key`` is a KMS key alias (``alias/x``) or ARN."""
 
     association_id: str
-    resource_type: StorageResourceType
+    resource_type: str  # an InstanceStorageResourceType of the installed botocore model (validated below)
     storage_type: Literal["S3", "KINESIS_VIDEO_STREAM", "KINESIS_STREAM", "KINESIS_FIREHOSE"]
     bucket_name: str | None = None
     bucket_prefix: str | None = None
@@ -68,6 +52,8 @@ class StorageConfig(_M):
 
     @model_validator(mode="after")
     def _complete(self) -> StorageConfig:
+        if self.resource_type not in connect_enum("InstanceStorageResourceType"):
+            raise ValueError(f"resource_type {self.resource_type!r} is not an InstanceStorageResourceType")
         needs = {
             "S3": ("bucket_name", "bucket_prefix"),
             "KINESIS_VIDEO_STREAM": ("video_prefix", "retention_hours", "kms_key"),
@@ -235,13 +221,9 @@ class IntegrationAssociation(_M):
     last_modified: dt.datetime = EPOCH
 
 
-@lru_cache(maxsize=1)
 def instance_attribute_types() -> tuple[str, ...]:
     """InstanceAttributeType values of the installed botocore model (newer models add values)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("connect")
-    return tuple(model.shape_for("InstanceAttributeType").enum)
+    return connect_enum("InstanceAttributeType")
 
 
 def default_attributes() -> dict[str, str]:
