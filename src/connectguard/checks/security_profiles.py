@@ -49,6 +49,21 @@ def _instances_with_access(ctx: CheckContext) -> Iterator[tuple[RegionInventory,
         yield region, instance, access
 
 
+def _profiles_with_permissions(ctx: CheckContext
+                               ) -> Iterator[tuple[RegionInventory, Instance, InstanceAccess, SecurityProfile] | Result]:
+    """Every security profile whose permissions were seen; UNKNOWN results for the rest (and unseen instances)."""
+    for item in _instances_with_access(ctx):
+        if isinstance(item, Result):
+            yield item
+            continue
+        region, instance, access = item
+        for profile in access.profiles.values():
+            if profile.permissions is None:
+                yield _profile_unknown(ctx, region, instance, profile)
+            else:
+                yield region, instance, access, profile
+
+
 def _profile_unknown(ctx: CheckContext, region: RegionInventory, instance: Instance, profile: SecurityProfile) -> Result:
     errors = ctx.snapshot.errors_for("security_profile.permissions", region=region.region, instance_id=instance.id,
                                      resource=profile.arn)
@@ -137,41 +152,37 @@ def _remediation(instance: Instance, profile: SecurityProfile, proposed: list[st
     after="""{"Permissions": ["BasicAgentAccess", "OutboundCallAccess"]}""",
 )
 def agent_profile_user_management(ctx: CheckContext) -> Iterator[Result]:
-    for item in _instances_with_access(ctx):
+    for item in _profiles_with_permissions(ctx):
         if isinstance(item, Result):
             yield item
             continue
-        region, instance, access = item
-        for profile in access.profiles.values():
-            if profile.permissions is None:
-                yield _profile_unknown(ctx, region, instance, profile)
-                continue
-            perms = set(profile.permissions)
-            if cp.AGENT_MARKER not in perms:
-                yield Result(profile.arn, Status.PASS, f"{profile.name} is not an agent profile (no BasicAgentAccess)",
-                             evidence={"profile": profile.name, "agent_profile": False}, region=region.region)
-                continue
-            user_mgmt = cp.classify(perms)
-            flagged = set(user_mgmt.get(cp.PRIVILEGE_ESCALATION, ())) | set(user_mgmt.get(cp.USER_RECORD_ACCESS, ()))
-            if not flagged:
-                yield Result(profile.arn, Status.PASS,
-                             f"agent profile {profile.name} grants no user or security-profile management",
-                             evidence={"profile": profile.name, "agent_profile": True,
-                                       "risk_groups": user_mgmt}, region=region.region)
-                continue
-            evidence = _profile_evidence(access, profile, flagged)
-            remove = {p for g in AGENT_FORBIDDEN_GROUPS for p in user_mgmt.get(g, ())}
-            proposed, diff = proposal(profile, remove, "agent")
-            evidence.update(agent_profile=True, proposed_permissions=proposed, proposed_diff=diff)
-            severity, scope_note = _scoping(profile)
-            yield Result(
-                profile.arn, Status.FAIL,
-                f"agent profile {profile.name} on {instance_label(instance)} grants "
-                f"{', '.join(sorted(flagged))}{scope_note}",
-                evidence=evidence, region=region.region, severity=severity,
-                remediation=_remediation(instance, profile, proposed, diff,
-                                         "Agents must not create, read or update users."),
-            )
+        region, instance, access, profile = item
+        perms = set(profile.permissions)
+        if cp.AGENT_MARKER not in perms:
+            yield Result(profile.arn, Status.PASS, f"{profile.name} is not an agent profile (no BasicAgentAccess)",
+                         evidence={"profile": profile.name, "agent_profile": False}, region=region.region)
+            continue
+        user_mgmt = cp.classify(perms)
+        flagged = set(user_mgmt.get(cp.PRIVILEGE_ESCALATION, ())) | set(user_mgmt.get(cp.USER_RECORD_ACCESS, ()))
+        if not flagged:
+            yield Result(profile.arn, Status.PASS,
+                         f"agent profile {profile.name} grants no user or security-profile management",
+                         evidence={"profile": profile.name, "agent_profile": True,
+                                   "risk_groups": user_mgmt}, region=region.region)
+            continue
+        evidence = _profile_evidence(access, profile, flagged)
+        remove = {p for g in AGENT_FORBIDDEN_GROUPS for p in user_mgmt.get(g, ())}
+        proposed, diff = proposal(profile, remove, "agent")
+        evidence.update(agent_profile=True, proposed_permissions=proposed, proposed_diff=diff)
+        severity, scope_note = _scoping(profile)
+        yield Result(
+            profile.arn, Status.FAIL,
+            f"agent profile {profile.name} on {instance_label(instance)} grants "
+            f"{', '.join(sorted(flagged))}{scope_note}",
+            evidence=evidence, region=region.region, severity=severity,
+            remediation=_remediation(instance, profile, proposed, diff,
+                                     "Agents must not create, read or update users."),
+        )
 
 
 def _scoping(profile: SecurityProfile) -> tuple[Severity | None, str]:
@@ -206,41 +217,37 @@ def _scoping(profile: SecurityProfile) -> tuple[Severity | None, str]:
  "Permissions": ["BasicAgentAccess", "ManagerListenIn", "Users.View"]}""",
 )
 def profile_self_escalation(ctx: CheckContext) -> Iterator[Result]:
-    for item in _instances_with_access(ctx):
+    for item in _profiles_with_permissions(ctx):
         if isinstance(item, Result):
             yield item
             continue
-        region, instance, access = item
-        for profile in access.profiles.values():
-            if profile.permissions is None:
-                yield _profile_unknown(ctx, region, instance, profile)
-                continue
-            perms = set(profile.permissions)
-            if cp.is_admin_equivalent(perms):
-                yield Result(profile.arn, Status.PASS,
-                             f"{profile.name} is an admin-equivalent profile (counted by too-many-admins)",
-                             evidence={"profile": profile.name, "admin_equivalent": True}, region=region.region)
-                continue
-            flagged = sorted(perms & set(SELF_ESCALATION))
-            if not flagged:
-                yield Result(profile.arn, Status.PASS, f"{profile.name} cannot grant itself permissions",
-                             evidence={"profile": profile.name, "admin_equivalent": False}, region=region.region)
-                continue
-            remove = set(SELF_ESCALATION) | {"SecurityProfiles.Delete"}
-            proposed, diff = proposal(profile, remove & perms, "non-admin")
-            evidence = _profile_evidence(access, profile, flagged)
-            evidence.update(admin_equivalent=False, proposed_permissions=proposed, proposed_diff=diff)
-            how = ("assign itself any security profile, Admin included" if cp.ADMIN_EQUIVALENT_REQUIRES in flagged
-                   else "add any permission to the profiles it holds")
-            severity, scope_note = _scoping(profile)
-            yield Result(
-                profile.arn, Status.FAIL,
-                f"non-admin profile {profile.name} on {instance_label(instance)} grants {', '.join(flagged)}: "
-                f"a holder can {how}{scope_note}",
-                evidence=evidence, region=region.region, severity=severity,
-                remediation=_remediation(instance, profile, proposed, diff,
-                                         "Only administrator profiles may grant permissions."),
-            )
+        region, instance, access, profile = item
+        perms = set(profile.permissions)
+        if cp.is_admin_equivalent(perms):
+            yield Result(profile.arn, Status.PASS,
+                         f"{profile.name} is an admin-equivalent profile (counted by too-many-admins)",
+                         evidence={"profile": profile.name, "admin_equivalent": True}, region=region.region)
+            continue
+        flagged = sorted(perms & set(SELF_ESCALATION))
+        if not flagged:
+            yield Result(profile.arn, Status.PASS, f"{profile.name} cannot grant itself permissions",
+                         evidence={"profile": profile.name, "admin_equivalent": False}, region=region.region)
+            continue
+        remove = set(SELF_ESCALATION) | {"SecurityProfiles.Delete"}
+        proposed, diff = proposal(profile, remove & perms, "non-admin")
+        evidence = _profile_evidence(access, profile, flagged)
+        evidence.update(admin_equivalent=False, proposed_permissions=proposed, proposed_diff=diff)
+        how = ("assign itself any security profile, Admin included" if cp.ADMIN_EQUIVALENT_REQUIRES in flagged
+               else "add any permission to the profiles it holds")
+        severity, scope_note = _scoping(profile)
+        yield Result(
+            profile.arn, Status.FAIL,
+            f"non-admin profile {profile.name} on {instance_label(instance)} grants {', '.join(flagged)}: "
+            f"a holder can {how}{scope_note}",
+            evidence=evidence, region=region.region, severity=severity,
+            remediation=_remediation(instance, profile, proposed, diff,
+                                     "Only administrator profiles may grant permissions."),
+        )
 
 
 # ------------------------------------------------------------- admin count
@@ -390,26 +397,22 @@ def unused_security_profile(ctx: CheckContext) -> Iterator[Result]:
     detects="One result per security profile whose permissions were seen: FAIL listing the unknown names.",
 )
 def unknown_permission_names(ctx: CheckContext) -> Iterator[Result]:
-    for item in _instances_with_access(ctx):
+    for item in _profiles_with_permissions(ctx):
         if isinstance(item, Result):
             yield item
             continue
-        region, instance, access = item
-        for profile in access.profiles.values():
-            if profile.permissions is None:
-                yield _profile_unknown(ctx, region, instance, profile)
-                continue
-            unknown = cp.unknown_permissions(profile.permissions)
-            evidence = {"profile": profile.name, "unknown_permissions": unknown,
-                        "permissions_total": len(set(profile.permissions))}
-            if unknown:
-                proposed, diff = proposal(profile, unknown, "unclassified names removed until reviewed")
-                evidence.update(proposed_permissions=proposed, proposed_diff=diff)
-                yield Result(profile.arn, Status.FAIL,
-                             f"{profile.name} grants {len(unknown)} permission name(s) not in the catalogue: "
-                             f"{', '.join(unknown[:10])}", evidence=evidence, region=region.region,
-                             remediation=_remediation(instance, profile, proposed, diff,
-                                                      "Review each unclassified name before keeping it."))
-            else:
-                yield Result(profile.arn, Status.PASS, f"every permission of {profile.name} is classified",
-                             evidence=evidence, region=region.region)
+        region, instance, access, profile = item
+        unknown = cp.unknown_permissions(profile.permissions)
+        evidence = {"profile": profile.name, "unknown_permissions": unknown,
+                    "permissions_total": len(set(profile.permissions))}
+        if unknown:
+            proposed, diff = proposal(profile, unknown, "unclassified names removed until reviewed")
+            evidence.update(proposed_permissions=proposed, proposed_diff=diff)
+            yield Result(profile.arn, Status.FAIL,
+                         f"{profile.name} grants {len(unknown)} permission name(s) not in the catalogue: "
+                         f"{', '.join(unknown[:10])}", evidence=evidence, region=region.region,
+                         remediation=_remediation(instance, profile, proposed, diff,
+                                                  "Review each unclassified name before keeping it."))
+        else:
+            yield Result(profile.arn, Status.PASS, f"every permission of {profile.name} is classified",
+                         evidence=evidence, region=region.region)
